@@ -1,0 +1,118 @@
+/*
+ * Trap dispatch: exceptions either resume at a listed fixup (exception
+ * tables) or panic with a full report; hardware interrupts go to the handler
+ * installed for their vector.
+ */
+#include "arch/traps.h"
+#include "arch/io.h"
+#include "arch/layout.h"
+#include "arch/panic_arch.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+
+struct idt_gate {
+	u16 off_lo, sel;
+	u8 zero, type;
+	u16 off_hi;
+} __packed;
+
+struct idt_ptr {
+	u16 limit;
+	u32 base;
+} __packed;
+
+extern const u32 trap_stubs[256];
+extern const struct extable_entry __ex_table_start[], __ex_table_end[];
+
+static struct idt_gate idt[256] __aligned(8);
+static irq_handler_t irq_handlers[256];
+struct fixup_record last_fixup;
+
+static const char *const exc_names[20] = {
+	"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
+	"overflow (#OF)", "bound range (#BR)", "invalid opcode (#UD)",
+	"device not available (#NM)", "double fault (#DF)", "coprocessor overrun",
+	"invalid TSS (#TS)", "segment not present (#NP)", "stack fault (#SS)",
+	"general protection (#GP)", "page fault (#PF)", "reserved 15",
+	"x87 error (#MF)", "alignment check (#AC)", "machine check (#MC)",
+	"SIMD error (#XM)",
+};
+
+const char *trap_name(u32 vector)
+{
+	if (vector < ARRAY_SIZE(exc_names))
+		return exc_names[vector];
+	return vector < 32 ? "reserved exception" : "interrupt";
+}
+
+/*
+ * Interrupt gates (type 0xE: IF cleared on entry, SDM vol. 3 6.11); DPL 0,
+ * except int 0x80 which ring 3 may raise (DPL 3) once system calls exist.
+ */
+static void set_gate(int v, u32 handler, u8 dpl)
+{
+	idt[v].off_lo = handler & 0xffff;
+	idt[v].off_hi = handler >> 16;
+	idt[v].sel = KERNEL_CS;
+	idt[v].zero = 0;
+	idt[v].type = 0x8e | (dpl << 5);
+}
+
+void idt_init(void)
+{
+	struct idt_ptr p = { sizeof(idt) - 1, (u32)idt };
+
+	for (int v = 0; v < 256; v++)
+		set_gate(v, trap_stubs[v], v == 0x80 ? 3 : 0);
+	__asm__ __volatile__("lidt %0" : : "m"(p));
+}
+
+void idt_load_empty(void)
+{
+	struct idt_ptr p = { 0, 0 };
+	__asm__ __volatile__("lidt %0" : : "m"(p));
+}
+
+void set_irq_handler(int vector, irq_handler_t fn)
+{
+	irq_handlers[vector] = fn;
+}
+
+/* The fixup for a faulting kernel EIP, or 0 if the fault was not expected. */
+static u32 extable_search(u32 eip)
+{
+	for (const struct extable_entry *e = __ex_table_start; e < __ex_table_end; e++)
+		if (e->insn == eip)
+			return e->fixup;
+	return 0;
+}
+
+static void exception(struct trap_frame *tf)
+{
+	u32 cr2 = tf->vector == VEC_PF ? read_cr2() : 0;
+	u32 fixup = (tf->cs & 3) == 0 ? extable_search(tf->eip) : 0;
+
+	if (fixup) {
+		last_fixup.vector = tf->vector;
+		last_fixup.error = tf->error;
+		last_fixup.cr2 = cr2;
+		last_fixup.eip = tf->eip;
+		last_fixup.count++;
+		tf->eip = fixup;
+		return;
+	}
+	panic_trap(tf, cr2);
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+	if (tf->vector < 32) {
+		exception(tf);
+		return;
+	}
+	if (irq_handlers[tf->vector]) {
+		irq_handlers[tf->vector](tf);
+		return;
+	}
+	pr_warn("unexpected interrupt, vector %u\n", tf->vector);
+}

@@ -1,0 +1,60 @@
+/* Interrupts and exceptions: the IDT, the trap frame, and exception fixups. */
+#ifndef ARCH_TRAPS_H
+#define ARCH_TRAPS_H
+#include "lib/types.h"
+
+/* What entry.asm pushes, lowest address first. */
+struct trap_frame {
+	u32 gs, fs, es, ds;
+	u32 edi, esi, ebp, esp_pushad, ebx, edx, ecx, eax; /* pushad */
+	u32 vector, error;
+	u32 eip, cs, eflags; /* pushed by the CPU */
+	u32 user_esp, user_ss; /* only on entry from ring 3 */
+};
+
+enum {
+	VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5,
+	VEC_UD = 6, VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,
+	VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17, VEC_MC = 18, VEC_XM = 19,
+	VEC_IRQ0 = 32, /* the legacy PIC's IRQs 0-15 are remapped to 32-47 */
+	VEC_SPURIOUS = 0xff,
+};
+
+typedef void (*irq_handler_t)(struct trap_frame *tf);
+
+void gdt_init(void);
+void idt_init(void);
+/* Installs the handler of a hardware interrupt vector (32-255). */
+void set_irq_handler(int vector, irq_handler_t fn);
+const char *trap_name(u32 vector);
+
+/*
+ * Exception fixups: an instruction that may fault (a user access, a test
+ * that faults on purpose) is listed with the address to resume at.  When it
+ * faults, the handler records the trap in last_fixup and resumes there.
+ */
+struct extable_entry {
+	u32 insn, fixup;
+};
+
+struct fixup_record {
+	u32 vector, error, cr2, eip;
+	u32 count; /* fixups taken since boot */
+};
+extern struct fixup_record last_fixup;
+
+/*
+ * EXTABLE(insn_label, fixup_label): an inline-asm fragment that lists a
+ * faulting instruction and its fixup, e.g.
+ *   asm("1: movl (%1), %0\n2:\n" EXTABLE(1b, 2b) : ...);
+ */
+#define EXTABLE(insn, fixup)                  \
+	".pushsection __ex_table, \"a\"\n"    \
+	".balign 4\n"                         \
+	".long " #insn ", " #fixup "\n"       \
+	".popsection\n"
+
+/* Loads an empty IDT: the next exception becomes a triple fault. */
+void idt_load_empty(void);
+
+#endif

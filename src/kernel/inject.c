@@ -1,0 +1,61 @@
+/*
+ * inject=fail|hang|panic|triple: each makes a run fail in one of the ways the
+ * harness must recognise (ci/test_harness.py boots them all).
+ */
+#include "kernel/inject.h"
+#include "kernel/printk.h"
+#include "arch/io.h"
+#include "arch/traps.h"
+#include "selftest/ktest.h"
+
+static void injected_failure(void)
+{
+	ktest_fail(__FILE__, __LINE__, "injected failure (inject=fail)");
+}
+
+static const struct ktest inject_fail_test = { "inject", "fail", injected_failure, 0 };
+
+/* A NULL dereference outside any fixup: the panic report must name this function. */
+static void __attribute__((noinline)) inject_crash(void)
+{
+	volatile u32 *null = NULL;
+	printk("inject: dereferencing NULL\n");
+	(void)*null;
+}
+
+static void __noreturn inject_hang(void)
+{
+	printk("inject: hanging with interrupts off\n");
+	cli();
+	for (;;)
+		barrier();
+}
+
+/* With an empty IDT every exception faults again: #DF, then a triple fault. */
+static void __noreturn inject_triple(void)
+{
+	printk("inject: loading an empty IDT, then int3\n");
+	cli();
+	idt_load_empty();
+	__asm__ __volatile__("int3");
+	for (;;)
+		hlt();
+}
+
+void inject_run(enum inject what)
+{
+	switch (what) {
+	case INJECT_FAIL:
+		ktest_add_extra(&inject_fail_test);
+		break;
+	case INJECT_HANG:
+		inject_hang();
+	case INJECT_PANIC:
+		inject_crash();
+		break;
+	case INJECT_TRIPLE:
+		inject_triple();
+	case INJECT_NONE:
+		break;
+	}
+}

@@ -1,0 +1,59 @@
+/* printk: format once, hand the bytes to the architecture's consoles. */
+#include "kernel/printk.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "arch/console.h"
+
+int console_loglevel = LOGLEVEL_DEFAULT;
+
+static char *capture_buf;
+static size_t capture_size, capture_len;
+
+void vprintk(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t len = n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+
+	if (!capture_buf) {
+		arch_console_write(buf, len);
+	} else {
+		size_t room = capture_size - 1 - capture_len;
+		size_t c = len < room ? len : room;
+		memcpy(capture_buf + capture_len, buf, c);
+		capture_len += c;
+		capture_buf[capture_len] = 0;
+	}
+}
+
+void printk(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+}
+
+void printk_level(int level, const char *fmt, ...)
+{
+	va_list ap;
+	if (level > console_loglevel)
+		return;
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+}
+
+void printk_capture_start(char *buf, size_t size)
+{
+	capture_len = 0;
+	capture_size = size;
+	buf[0] = 0;
+	capture_buf = buf;
+}
+
+size_t printk_capture_stop(void)
+{
+	capture_buf = NULL;
+	return capture_len;
+}
