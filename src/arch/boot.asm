@@ -101,10 +101,11 @@ high_entry:
     jmp .halt
 
 section .bss.pagealigned nobits alloc write align=4096
-global boot_pgdir, boot_pt, boot_stack, boot_stack_top
-boot_pgdir:     resb 4096
-boot_pt:        resb 4096 * EARLY_PT
-boot_stack:     resb BOOT_STACK_SIZE
+global boot_pgdir, boot_pt, boot_stack_guard, boot_stack, boot_stack_top
+boot_pgdir:       resb 4096
+boot_pt:          resb 4096 * EARLY_PT
+boot_stack_guard: resb 4096         ; unmapped by arch_early_init: overflow faults
+boot_stack:       resb BOOT_STACK_SIZE
 boot_stack_top:
 
 section .bss nobits alloc write align=4

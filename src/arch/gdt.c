@@ -1,6 +1,15 @@
-/* The global descriptor table: flat 4 GiB code and data for ring 0 and 3. */
+/*
+ * The global descriptor table: flat 4 GiB code and data for ring 0 and 3,
+ * the main TSS, and the TSS of the double-fault task.
+ *
+ * A double fault is handled by a task gate (SDM vol. 3 6.15, interrupt 8):
+ * the CPU switches to a known-good stack even when the kernel stack is what
+ * overflowed, so a stack overflow gives a panic report, not a triple fault.
+ */
 #include "arch/traps.h"
+#include "arch/io.h"
 #include "arch/layout.h"
+#include "arch/panic_arch.h"
 
 struct gdt_ptr {
 	u16 limit;
@@ -13,18 +22,50 @@ struct gdt_ptr {
  */
 #define FLAT_SEG(access) (0x00cf000000000000ull | ((u64)(access) << 40) | 0xffffull)
 
-static u64 gdt[6] __aligned(8) = {
+#define GDT_TSS_MAIN 0x28
+#define GDT_TSS_DF 0x30
+#define DF_STACK_SIZE 8192
+
+static u64 gdt[7] __aligned(8) = {
 	0,
 	FLAT_SEG(0x9a), /* 0x08 kernel code: present, DPL 0, execute/read */
 	FLAT_SEG(0x92), /* 0x10 kernel data: present, DPL 0, read/write */
 	FLAT_SEG(0xfa), /* 0x1b user code: DPL 3 */
 	FLAT_SEG(0xf2), /* 0x23 user data: DPL 3 */
-	0,              /* 0x28 TSS, filled when tasks exist */
+	0,              /* 0x28 main TSS: the state saved by a double fault */
+	0,              /* 0x30 double-fault TSS */
 };
+
+struct tss tss_main, tss_df;
+static u8 df_stack[DF_STACK_SIZE] __aligned(16);
+
+/* An available 32-bit TSS descriptor (type 9, SDM vol. 3 7.2.2). */
+static u64 tss_desc(struct tss *t)
+{
+	u64 base = (u32)t, limit = sizeof(*t) - 1;
+	return (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+	       (((limit >> 16) & 0xf) << 48) | ((base >> 24) << 56);
+}
+
+/* The double-fault task starts at double_fault_task on its own stack. */
+static void tss_init(void)
+{
+	tss_df.eip = (u32)double_fault_task;
+	tss_df.esp = tss_df.esp0 = (u32)df_stack + DF_STACK_SIZE;
+	tss_df.cs = KERNEL_CS;
+	tss_df.ss = tss_df.ss0 = tss_df.ds = tss_df.es = KERNEL_DS;
+	tss_df.cr3 = read_cr3();
+	tss_df.eflags = 0x2; /* interrupts off */
+	tss_main.iomap_base = tss_df.iomap_base = sizeof(struct tss);
+	gdt[GDT_TSS_MAIN / 8] = tss_desc(&tss_main);
+	gdt[GDT_TSS_DF / 8] = tss_desc(&tss_df);
+}
 
 void gdt_init(void)
 {
 	struct gdt_ptr p = { sizeof(gdt) - 1, (u32)gdt };
+
+	tss_init();
 
 	__asm__ __volatile__("lgdt %0\n\t"
 			     "ljmp %1, $1f\n"
@@ -39,4 +80,10 @@ void gdt_init(void)
 			     :
 			     : "m"(p), "i"(KERNEL_CS), "i"(KERNEL_DS)
 			     : "eax", "memory");
+	__asm__ __volatile__("ltr %w0" : : "r"(GDT_TSS_MAIN));
+}
+
+u16 double_fault_tss_selector(void)
+{
+	return GDT_TSS_DF;
 }

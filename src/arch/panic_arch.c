@@ -16,6 +16,8 @@
 /* A kernel address the backtrace may read: mapped since boot, in the kernel half. */
 static bool frame_readable(u32 addr)
 {
+	if (addr >= (u32)boot_stack - 4096 && addr < (u32)boot_stack)
+		return false; /* the unmapped guard page */
 	return addr >= KERNEL_BASE && addr <= KERNEL_BASE + EARLY_MAP_END - 8 && !(addr & 3);
 }
 
@@ -32,19 +34,31 @@ static void print_addr(u32 addr)
 
 void backtrace_print(u32 eip, u32 ebp)
 {
+	u32 last = 0, repeats = 0;
+
 	printk("Backtrace:\n");
 	print_addr(eip);
 	for (int depth = 0; depth < BACKTRACE_MAX && frame_readable(ebp); depth++) {
 		u32 *frame = (u32 *)ebp;
-		u32 ret = frame[1];
-		if (!ret)
-			break;
 		/* The return address points after the call: show the call itself. */
-		print_addr(ret - 1);
+		u32 call = frame[1] - 1;
+		if (!frame[1])
+			break;
+		if (call == last) {
+			repeats++; /* recursion: say how often rather than repeat it */
+		} else {
+			if (repeats)
+				printk("  ... the frame above %u more times\n", repeats);
+			repeats = 0;
+			print_addr(call);
+		}
+		last = call;
 		if (frame[0] <= ebp)
 			break; /* frames grow upward; anything else is a broken chain */
 		ebp = frame[0];
 	}
+	if (repeats)
+		printk("  ... the frame above %u more times\n", repeats);
 }
 
 static void print_cregs(u32 cr2)
@@ -74,6 +88,27 @@ void panic_trap(struct trap_frame *tf, u32 cr2)
 	print_cregs(cr2);
 	backtrace_print(tf->eip, tf->ebp);
 	platform_exit(RUN_PANIC, tf->vector);
+}
+
+/*
+ * Runs as its own task: the CPU saved the interrupted state in tss_main
+ * (SDM vol. 3 7.3, task switching).  A kernel stack overflow lands here.
+ */
+void double_fault_task(void)
+{
+	const struct tss *t = &tss_main;
+
+	panicking++;
+	printk("\nPANIC: double fault (#DF), vector 8: an exception while delivering another\n");
+	if (t->esp >= (u32)boot_stack - 4096 && t->esp < (u32)boot_stack + 64)
+		printk("PANIC: kernel stack overflow (ESP=%08x, stack bottom %08x)\n", t->esp,
+		       (u32)boot_stack);
+	printk("EIP=%08x CS=%04x EFLAGS=%08x\n", t->eip, t->cs, t->eflags);
+	printk("EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", t->eax, t->ebx, t->ecx, t->edx);
+	printk("ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", t->esi, t->edi, t->ebp, t->esp);
+	print_cregs(read_cr2());
+	backtrace_print(t->eip, t->ebp);
+	platform_exit(RUN_PANIC, VEC_DF);
 }
 
 void arch_dump_current(void)

@@ -64,6 +64,10 @@ void idt_init(void)
 
 	for (int v = 0; v < 256; v++)
 		set_gate(v, trap_stubs[v], v == 0x80 ? 3 : 0);
+	/* #DF through a task gate (type 5, SDM vol. 3 6.11): a fresh stack. */
+	idt[VEC_DF].off_lo = idt[VEC_DF].off_hi = 0;
+	idt[VEC_DF].sel = double_fault_tss_selector();
+	idt[VEC_DF].type = 0x85;
 	__asm__ __volatile__("lidt %0" : : "m"(p));
 }
 

@@ -20,6 +20,17 @@ enum {
 	VEC_SPURIOUS = 0xff,
 };
 
+/* The 32-bit task-state segment (SDM vol. 3 7.2.1, figure 7-2). */
+struct tss {
+	u32 prev, esp0, ss0, esp1, ss1, esp2, ss2, cr3;
+	u32 eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	u32 es, cs, ss, ds, fs, gs, ldt;
+	u16 trap, iomap_base;
+} __packed;
+
+extern struct tss tss_main, tss_df;
+u16 double_fault_tss_selector(void);
+
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 
 void gdt_init(void);

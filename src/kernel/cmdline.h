@@ -14,6 +14,7 @@ enum inject {
 	INJECT_HANG,   /* spin forever with interrupts off */
 	INJECT_PANIC,  /* NULL dereference outside any fixup */
 	INJECT_TRIPLE, /* empty IDT, then an exception */
+	INJECT_OVERFLOW, /* unbounded recursion: the stack guard page, a double fault */
 };
 
 #define CMDLINE_TESTS_MAX 256

@@ -42,6 +42,17 @@ static void __noreturn inject_triple(void)
 		hlt();
 }
 
+/* Recurses until the guard page under the stack faults. */
+static u32 __attribute__((noinline)) inject_recurse(volatile u32 *depth)
+{
+	volatile u32 pad[64];
+
+	pad[0] = ++*depth;
+	if (pad[0]) /* always true; hides the endless recursion from the compiler */
+		return inject_recurse(depth) + pad[0];
+	return 0;
+}
+
 void inject_run(enum inject what)
 {
 	switch (what) {
@@ -55,6 +66,12 @@ void inject_run(enum inject what)
 		break;
 	case INJECT_TRIPLE:
 		inject_triple();
+	case INJECT_OVERFLOW: {
+		volatile u32 depth = 0;
+		printk("inject: recursing until the kernel stack overflows\n");
+		inject_recurse(&depth);
+		break;
+	}
 	case INJECT_NONE:
 		break;
 	}
