@@ -1,0 +1,60 @@
+/*
+ * Suite "variant": the variant's options as the running kernel sees them.
+ * Features that later work brings are reported as skips naming what is
+ * missing, so a variant never claims more than the kernel does.
+ */
+#include "selftest/ktest.h"
+#include "arch/cpu.h"
+#include "arch/io.h"
+#include "lib/string.h"
+
+KTEST(variant, name_matches_options)
+{
+	const char *v = CONFIG_VARIANT;
+
+	KT_ASSERT_EQ(!strncmp(v, "64g", 3), CONFIG_X86_PAE);
+	KT_ASSERT_EQ(!strncmp(v, "nohighmem", 9), !CONFIG_HIGHMEM);
+	KT_ASSERT_EQ(strstr(v, "-highpte-") != NULL, CONFIG_HIGHPTE);
+	KT_ASSERT_EQ(strstr(v, "-smp-") != NULL, CONFIG_SMP);
+	KT_ASSERT_EQ(strstr(v, "-preempt-") != NULL, CONFIG_PREEMPT);
+	KT_ASSERT_EQ(strstr(v, "-pgcl4") != NULL, CONFIG_PAGE_MMUSHIFT == 2);
+}
+
+/* The paging mode the CPU runs in (CR4.PAE, SDM vol. 3 4.1.1). */
+KTEST(variant, paging_mode)
+{
+	bool pae_on = read_cr4() & (1u << 5);
+
+	KT_ASSERT(read_cr0() & (1u << 31)); /* CR0.PG */
+	if (CONFIG_X86_PAE && !pae_on)
+		KT_SKIP("not implemented yet: PAE kernel page tables (the boot tables are 2-level)");
+	KT_ASSERT_EQ(pae_on, CONFIG_X86_PAE);
+}
+
+#if CONFIG_HIGHPTE
+KTEST(variant, highpte)
+{
+	KT_SKIP("not implemented yet: user page tables in HighMem need address spaces");
+}
+#endif
+
+#if CONFIG_SMP
+KTEST(variant, smp)
+{
+	KT_SKIP("not implemented yet: application processors are not started; running on the boot CPU");
+}
+#endif
+
+#if CONFIG_PREEMPT
+KTEST(variant, preempt)
+{
+	KT_SKIP("not implemented yet: there is no scheduler to preempt");
+}
+#endif
+
+#if CONFIG_PAGE_MMUSHIFT
+KTEST(variant, clustering)
+{
+	KT_SKIP("not implemented yet: page descriptors (4 frames each) come with the allocator");
+}
+#endif
