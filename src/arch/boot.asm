@@ -88,6 +88,24 @@ _start:
     lea eax, [high_entry]
     jmp eax
 
+; void paging_enter_pae(u32 pdpt_phys, u32 cr4): called from C once the PAE
+; tables exist.  Runs at its physical address, which both the boot tables and
+; the new tables identity-map.  With CR0.PG clear no memory is touched;
+; setting CR0.PG again loads the four PDPTEs (SDM vol. 3 4.4.1), and RET
+; returns through the high stack, mapped by the new direct map.
+global paging_enter_pae
+paging_enter_pae:
+    mov ecx, [esp + 4]
+    mov edx, [esp + 8]
+    mov eax, cr0
+    and eax, 0x7fffffff
+    mov cr0, eax                    ; paging off
+    mov cr4, edx                    ; CR4.PAE (SDM vol. 3 4.1.2)
+    mov cr3, ecx                    ; the PDPT
+    or eax, 0x80000000
+    mov cr0, eax                    ; paging on, PAE
+    ret
+
 section .text
 extern kmain
 high_entry:

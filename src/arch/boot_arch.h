@@ -2,8 +2,8 @@
 #ifndef ARCH_BOOT_ARCH_H
 #define ARCH_BOOT_ARCH_H
 
-/* Drops the boot code's identity mapping: from now on only the kernel half
- * (KERNEL_BASE + physical) is mapped, and a NULL dereference faults. */
+/* Unmaps the guard page under the boot stack in the boot page tables (the
+ * identity map stays until paging_init replaces the tables). */
 void arch_early_init(void);
 
 #endif

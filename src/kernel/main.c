@@ -18,7 +18,10 @@
 #include "arch/timer.h"
 #include "arch/traps.h"
 #include "arch/boot_arch.h"
+#include "arch/paging.h"
+#include "mm/bootmem.h"
 #include "mm/lowmem.h"
+#include "mm/page.h"
 #include "mm/memmap.h"
 #include "selftest/ktest.h"
 
@@ -87,6 +90,14 @@ static void setup_memmap(void)
 	memmap_report_print(&boot_memmap_report);
 }
 
+/* Kernel page tables, page descriptors, then the allocators. */
+static void setup_memory(void)
+{
+	bootmem_init(&boot_memmap, virt_to_phys(__kernel_end));
+	paging_init(lowmem_end(&boot_memmap));
+	mem_map_init(&boot_memmap);
+}
+
 void kmain(void)
 {
 	arch_console_init();
@@ -100,6 +111,7 @@ void kmain(void)
 	parse_cmdline();
 	check_cpu();
 	setup_memmap();
+	setup_memory();
 	lowmem_report(&boot_memmap);
 	pic_init();
 	timer_init();

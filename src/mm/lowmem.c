@@ -16,10 +16,19 @@ static u64 usable_below(const struct memmap *map, u64 limit)
 	return sum;
 }
 
+u32 lowmem_end(const struct memmap *map)
+{
+	u64 end = 0;
+
+	for (int i = 0; i < map->n; i++)
+		end = MAX(end, map->r[i].base + map->r[i].len);
+	return (u32)MIN(end, (u64)LOWMEM_MAX);
+}
+
 void lowmem_report(const struct memmap *map)
 {
 	u64 ram = usable_below(map, ~0ull);
-	u64 low = usable_below(map, LOWMEM_LIMIT);
+	u64 low = usable_below(map, LOWMEM_MAX);
 	u64 kernel = (u64)(u32)__kernel_phys_end - (u64)(u32)__kernel_phys_start;
 	u64 mem_map = 0; /* no page descriptors yet */
 

@@ -1,0 +1,46 @@
+/*
+ * The 2-level half of the kernel page-table set-up: one 1024-entry page
+ * directory; switching to it is a CR3 load.
+ */
+#include "arch/pgtable_setup.h"
+#include "arch/io.h"
+#include "mm/bootmem.h"
+
+pgd_t *pgd_alloc_kernel(void)
+{
+	return bootmem_alloc(MMUPAGE_SIZE, MMUPAGE_SIZE);
+}
+
+pmd_t *kernel_pmd(u32 addr)
+{
+	return pmd_offset(pgd_offset_k(addr), addr);
+}
+
+pmd_t mk_pmd_table(u32 table_phys)
+{
+	return __pmd(table_phys | _KERNPG_TABLE);
+}
+
+/* A 4 MiB page needs CR4.PSE; the frame is in bits 31:22 (SDM 4.3, table 4-4). */
+pmd_t mk_pmd_large(u32 phys, u64 prot)
+{
+	return __pmd((phys | prot | _PAGE_PSE) & __supported_pte_mask);
+}
+
+bool large_pages_possible(bool cpu_pse)
+{
+	return cpu_pse;
+}
+
+void load_kernel_tables(bool use_pse)
+{
+	/* CR4.PSE before the first walk that meets a PS=1 PDE (SDM 4.3). */
+	if (use_pse)
+		write_cr4(read_cr4() | CR4_PSE);
+	write_cr3(virt_to_phys(swapper_pg_dir));
+}
+
+void drop_boot_identity(void)
+{
+	/* The new directory never had one. */
+}
