@@ -22,7 +22,9 @@
 #include "mm/bootmem.h"
 #include "mm/lowmem.h"
 #include "mm/page.h"
+#include "mm/page_alloc.h"
 #include "mm/memmap.h"
+#include "selftest/bench.h"
 #include "selftest/ktest.h"
 
 struct boot_options boot_opts;
@@ -96,6 +98,7 @@ static void setup_memory(void)
 	bootmem_init(&boot_memmap, virt_to_phys(__kernel_end));
 	paging_init(lowmem_end(&boot_memmap));
 	mem_map_init(&boot_memmap);
+	page_alloc_init(&boot_memmap);
 }
 
 void kmain(void)
@@ -119,5 +122,7 @@ void kmain(void)
 	inject_run(boot_opts.inject);
 
 	struct ktest_totals t = ktest_run_all(boot_opts.tests);
+	if (boot_opts.bench)
+		bench_run_all("");
 	platform_exit(t.failed ? RUN_FAIL : RUN_PASS, 0);
 }

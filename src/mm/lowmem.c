@@ -2,15 +2,17 @@
 #include "mm/lowmem.h"
 #include "kernel/printk.h"
 #include "arch/layout.h"
+#include "mm/page.h"
+#include "mm/page_alloc.h"
 
-/* Usable bytes of map below limit. */
+/* Usable bytes of map in [FIRST_MANAGED_PHYS, limit): the RAM that has descriptors. */
 static u64 usable_below(const struct memmap *map, u64 limit)
 {
 	u64 sum = 0;
 
 	for (int i = 0; i < map->n; i++) {
-		u64 b = map->r[i].base, e = b + map->r[i].len;
-		if (b < limit)
+		u64 b = MAX(map->r[i].base, FIRST_MANAGED_PHYS), e = map->r[i].base + map->r[i].len;
+		if (b < MIN(e, limit))
 			sum += MIN(e, limit) - b;
 	}
 	return sum;
@@ -29,13 +31,11 @@ void lowmem_report(const struct memmap *map)
 {
 	u64 ram = usable_below(map, ~0ull);
 	u64 low = usable_below(map, LOWMEM_MAX);
-	u64 kernel = (u64)(u32)__kernel_phys_end - (u64)(u32)__kernel_phys_start;
-	u64 mem_map = 0; /* no page descriptors yet */
 
 	if (!CONFIG_HIGHMEM && ram > low)
 		pr_warn("nohighmem variant: %llu MiB of RAM above lowmem left unused\n",
 			(ram - low) >> 20);
 	printk("# lowmem: ram_kib=%llu lowmem_kib=%llu mem_map_kib=%llu free_lowmem_kib=%llu\n",
-	       (CONFIG_HIGHMEM ? ram : low) >> 10, low >> 10, mem_map >> 10,
-	       (low - kernel - mem_map) >> 10);
+	       (CONFIG_HIGHMEM ? ram : low) >> 10, low >> 10, mem_map_bytes >> 10,
+	       free_lowmem_bytes() >> 10);
 }

@@ -9,8 +9,10 @@ u32 lowmem_end(const struct memmap *map);
 /*
  * Prints
  *   # lowmem: ram_kib=R lowmem_kib=L mem_map_kib=M free_lowmem_kib=F
- * R: usable RAM managed; L: the part below LOWMEM_MAX; M: page descriptors
- * and other per-page metadata; F: lowmem still free.
+ * R: usable RAM managed (from 1 MiB up; all of it in highmem variants, the
+ * lowmem part in nohighmem ones); L: the part below LOWMEM_MAX; M: page
+ * descriptors and any other per-page metadata; F: lowmem the page allocator
+ * still has free.
  */
 void lowmem_report(const struct memmap *map);
 

@@ -39,7 +39,7 @@ static void section_cover(u32 s, u32 start, u32 end)
 static void collect_spans(const struct memmap *map, u32 limit_pfn)
 {
 	for (int i = 0; i < map->n; i++) {
-		u32 start = phys_to_pfn(map->r[i].base);
+		u32 start = phys_to_pfn(MAX(map->r[i].base, FIRST_MANAGED_PHYS));
 		u32 end = MIN(phys_to_pfn(map->r[i].base + map->r[i].len), limit_pfn);
 		for (u32 pfn = start; pfn < end;) {
 			u32 s = pfn >> PFN_SECTION_SHIFT;

@@ -28,6 +28,9 @@ typedef u64 phys_addr_t;
 #define PAGE_SIZE (1u << PAGE_SHIFT)                    /* bytes per VM page */
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 
+/* The first MiB (BIOS data, option ROMs, the SMP trampoline) is never managed:
+ * it gets no descriptors and counts as neither RAM nor lowmem. */
+#define FIRST_MANAGED_PHYS 0x100000ull
 #define MAX_PHYS_ADDR (1ull << 36)                      /* 64 GiB: PAE's 36 bits */
 #define SECTION_SHIFT 26                                /* 64 MiB sections */
 #define PFN_SECTION_SHIFT (SECTION_SHIFT - PAGE_SHIFT)

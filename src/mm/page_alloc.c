@@ -1,0 +1,379 @@
+/*
+ * The buddy allocator (see page_alloc.h).
+ *
+ * A free block of 1 << order pages starts at a pfn aligned to its size; its
+ * head descriptor carries PG_buddy and private = order and sits on the zone's
+ * free_area[order] list.  Its buddy starts at pfn ^ (1 << order); freeing
+ * merges with the buddy while that is a free block of the same order in the
+ * same zone.  Blocks never cross a zone (zones start on 16 MiB or larger
+ * boundaries or are split by the free ranges at boot) nor a section's span.
+ *
+ * Single pages go through per-CPU hot lists: freed pages are reused while
+ * cache-warm, and the buddy lists are touched in batches.
+ */
+#include "mm/page_alloc.h"
+#include "mm/bootmem.h"
+#include "mm/highmem.h"
+#include "mm/memmap.h"
+#include "arch/smp.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "lib/string.h"
+
+struct zone zones[MAX_NR_ZONES];
+static const char *const zone_names[MAX_NR_ZONES] = { "DMA", "Normal", "HighMem" };
+
+static struct zone *page_zone(const struct page *p)
+{
+	return &zones[page_zonenum(p)];
+}
+
+/* Puts a free block on its list. */
+static void add_free_block(struct zone *z, struct page *p, unsigned order)
+{
+	SetPageFlag(p, PG_buddy);
+	p->private = order;
+	list_add(&p->lru, &z->free_area[order].free_list);
+	z->free_area[order].nr_free++;
+}
+
+static void del_free_block(struct zone *z, struct page *p, unsigned order)
+{
+	list_del(&p->lru);
+	ClearPageFlag(p, PG_buddy);
+	z->free_area[order].nr_free--;
+}
+
+/* Frees a block into the buddy lists, merging with free buddies. */
+static void buddy_free(struct zone *z, struct page *page, unsigned order)
+{
+	u32 pfn = page_to_pfn(page);
+
+	z->free_pages += 1u << order;
+	while (order < MAX_ORDER - 1) {
+		u32 bpfn = pfn ^ (1u << order);
+		if (!pfn_valid(bpfn))
+			break;
+		struct page *buddy = pfn_to_page(bpfn);
+		if (!PageFlag(buddy, PG_buddy) || buddy->private != order || page_zone(buddy) != z)
+			break;
+		del_free_block(z, buddy, order);
+		pfn &= ~(1u << order);
+		order++;
+	}
+	add_free_block(z, pfn_to_page(pfn), order);
+}
+
+/* Takes a block of the given order, splitting a larger one if needed. */
+static struct page *buddy_alloc(struct zone *z, unsigned order)
+{
+	for (unsigned o = order; o < MAX_ORDER; o++) {
+		struct free_area *fa = &z->free_area[o];
+		if (list_empty(&fa->free_list))
+			continue;
+		struct page *p = list_first_entry(&fa->free_list, struct page, lru);
+		del_free_block(z, p, o);
+		/* Give back the upper halves. */
+		while (o > order) {
+			o--;
+			add_free_block(z, p + (1u << o), o);
+		}
+		z->free_pages -= 1u << order;
+		return p;
+	}
+	return NULL;
+}
+
+/* May z give 1 << order pages and stay above its min watermark? */
+static bool zone_watermark_ok(const struct zone *z, unsigned order, gfp_t gfp)
+{
+	u32 min = (gfp & __GFP_ATOMIC) ? z->pages_min / 2 : z->pages_min;
+	u32 want = 1u << order;
+	return z->free_pages >= want && z->free_pages - want >= min;
+}
+
+/* Moves up to batch pages from the buddy lists to the hot list. */
+static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp)
+{
+	for (u32 i = 0; i < pcp->batch && zone_watermark_ok(z, 0, gfp); i++) {
+		struct page *p = buddy_alloc(z, 0);
+		if (!p)
+			break;
+		SetPageFlag(p, PG_pcp);
+		list_add_tail(&p->lru, &pcp->list);
+		pcp->count++;
+	}
+	pcp->refills++;
+}
+
+/* Returns count pages from the tail (the coldest) of the hot list. */
+static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count)
+{
+	while (count-- && pcp->count) {
+		struct page *p = list_entry(pcp->list.prev, struct page, lru);
+		list_del(&p->lru);
+		ClearPageFlag(p, PG_pcp);
+		pcp->count--;
+		buddy_free(z, p, 0);
+	}
+	pcp->drains++;
+}
+
+static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
+{
+	if (order == 0) {
+		struct per_cpu_pages *pcp = &z->pcp[smp_processor_id()];
+		if (!pcp->count)
+			pcp_refill(z, pcp, gfp);
+		else
+			pcp->hits++;
+		if (!pcp->count)
+			return NULL;
+		struct page *p = list_first_entry(&pcp->list, struct page, lru);
+		list_del(&p->lru);
+		ClearPageFlag(p, PG_pcp);
+		pcp->count--;
+		return p;
+	}
+	if (!zone_watermark_ok(z, order, gfp))
+		return NULL;
+	return buddy_alloc(z, order);
+}
+
+/* The zones gfp allows, best first; returns how many. */
+static int zonelist(gfp_t gfp, enum zone_type *out)
+{
+	int n = 0;
+
+	if (gfp & __GFP_DMA) {
+		out[n++] = ZONE_DMA;
+		return n;
+	}
+	if ((gfp & __GFP_HIGHMEM) && CONFIG_HIGHMEM)
+		out[n++] = ZONE_HIGHMEM;
+	out[n++] = ZONE_NORMAL;
+	out[n++] = ZONE_DMA;
+	return n;
+}
+
+static void prep_new_pages(struct page *p, unsigned order, gfp_t gfp)
+{
+	for (u32 i = 0; i < (1u << order); i++) {
+		if (CONFIG_DEBUG && (PageFlag(&p[i], PG_allocated) || PageFlag(&p[i], PG_reserved)))
+			panic("page allocator: handing out pfn %u, which is %s", page_to_pfn(&p[i]),
+			      PageFlag(&p[i], PG_reserved) ? "reserved" : "already allocated");
+		if (gfp & __GFP_ZERO)
+			clear_highpage(&p[i]);
+	}
+	SetPageFlag(p, PG_allocated);
+	p->count = 1;
+	p->mapcount = -1;
+	p->private = order;
+	p->mapping = NULL;
+	p->index = 0;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned order)
+{
+	enum zone_type list[MAX_NR_ZONES];
+	int n = zonelist(gfp, list);
+
+	if (order >= MAX_ORDER)
+		panic("alloc_pages: order %u >= MAX_ORDER", order);
+	for (int i = 0; i < n; i++) {
+		struct zone *z = &zones[list[i]];
+		if (!z->managed_pages)
+			continue;
+		struct page *p = zone_alloc(z, order, gfp);
+		if (p) {
+			prep_new_pages(p, order, gfp);
+			return p;
+		}
+		z->alloc_fail++;
+	}
+	if (!(gfp & __GFP_NOWARN)) {
+		pr_warn("page allocation failure: order %u, gfp 0x%x\n", order, gfp);
+		show_free_areas();
+	}
+	return NULL;
+}
+
+const char *page_free_check(const struct page *p)
+{
+	if (PageFlag(p, PG_buddy) || PageFlag(p, PG_pcp))
+		return "double free: the page is already free";
+	if (PageFlag(p, PG_reserved))
+		return "freeing a reserved page that was never allocated";
+	if (!PageFlag(p, PG_allocated))
+		return "freeing a page that was never allocated";
+	if (p->count <= 0)
+		return "freeing a page whose reference count is already zero";
+	return NULL;
+}
+
+static void free_pages_ok(struct page *page, unsigned order)
+{
+	struct zone *z = page_zone(page);
+
+	ClearPageFlag(page, PG_allocated);
+	page->mapping = NULL;
+	page->mapcount = -1;
+	if (order == 0) {
+		struct per_cpu_pages *pcp = &z->pcp[smp_processor_id()];
+		SetPageFlag(page, PG_pcp);
+		list_add(&page->lru, &pcp->list);
+		if (++pcp->count > pcp->high)
+			pcp_drain(z, pcp, pcp->batch);
+		return;
+	}
+	buddy_free(z, page, order);
+}
+
+void __free_pages(struct page *page, unsigned order)
+{
+	if (CONFIG_DEBUG) {
+		const char *why = page_free_check(page);
+		if (why)
+			panic("__free_pages(pfn %u, order %u): %s", page_to_pfn(page), order, why);
+		if (order != page->private)
+			panic("__free_pages(pfn %u): order %u, but it was allocated with order %u",
+			      page_to_pfn(page), order, page->private);
+	}
+	if (--page->count == 0)
+		free_pages_ok(page, order);
+}
+
+void put_page(struct page *p)
+{
+	__free_pages(p, p->private);
+}
+
+void *get_free_pages(gfp_t gfp, unsigned order)
+{
+	struct page *p = alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+	return p ? lowmem_page_address(p) : NULL;
+}
+
+void free_pages(void *addr, unsigned order)
+{
+	__free_pages(virt_to_page(addr), order);
+}
+
+u32 zone_free_pages(const struct zone *z)
+{
+	u32 n = z->free_pages;
+	for (int c = 0; c < (int)ARRAY_SIZE(z->pcp); c++)
+		n += z->pcp[c].count;
+	return n;
+}
+
+u32 nr_free_pages(void)
+{
+	u32 n = 0;
+	for (int i = 0; i < MAX_NR_ZONES; i++)
+		n += zone_free_pages(&zones[i]);
+	return n;
+}
+
+u64 free_lowmem_bytes(void)
+{
+	return ((u64)zone_free_pages(&zones[ZONE_DMA]) + zone_free_pages(&zones[ZONE_NORMAL])) * PAGE_SIZE;
+}
+
+void drain_local_pages(void)
+{
+	for (int i = 0; i < MAX_NR_ZONES; i++) {
+		struct per_cpu_pages *pcp = &zones[i].pcp[smp_processor_id()];
+		pcp_drain(&zones[i], pcp, pcp->count);
+	}
+}
+
+void show_free_areas(void)
+{
+	for (int i = 0; i < MAX_NR_ZONES; i++) {
+		const struct zone *z = &zones[i];
+		printk("zone %-7s free %u of %u pages (min %u low %u high %u), hot %u; blocks:", z->name,
+		       zone_free_pages(z), z->managed_pages, z->pages_min, z->pages_low,
+		       z->pages_high, z->pcp[0].count);
+		for (int o = 0; o < MAX_ORDER; o++)
+			printk(" %u", z->free_area[o].nr_free);
+		printk("\n");
+	}
+}
+
+/* Frees [start, end) of one zone in the largest aligned blocks that fit. */
+static void free_range(u32 start, u32 end)
+{
+	while (start < end) {
+		unsigned order = MAX_ORDER - 1;
+		while ((start & ((1u << order) - 1)) || start + (1u << order) > end)
+			order--;
+		struct page *p = pfn_to_page(start);
+		struct zone *z = page_zone(p);
+		for (u32 i = 0; i < (1u << order); i++)
+			ClearPageFlag(&p[i], PG_reserved);
+		z->managed_pages += 1u << order;
+		buddy_free(z, p, order);
+		start += 1u << order;
+	}
+}
+
+/* Splits [start, end) at the zone boundaries and frees each part. */
+static void free_usable(u32 start, u32 end)
+{
+	u32 bounds[] = { phys_to_pfn(MIB(16)), max_low_pfn };
+
+	for (int i = 0; i < 2; i++)
+		if (start < bounds[i] && end > bounds[i]) {
+			free_range(start, bounds[i]);
+			start = bounds[i];
+		}
+	free_range(start, end);
+}
+
+static void zone_setup(enum zone_type t, u32 start, u32 end)
+{
+	struct zone *z = &zones[t];
+
+	z->name = zone_names[t];
+	z->start_pfn = start;
+	z->end_pfn = MAX(start, end);
+	for (int o = 0; o < MAX_ORDER; o++)
+		INIT_LIST_HEAD(&z->free_area[o].free_list);
+	for (int c = 0; c < (int)ARRAY_SIZE(z->pcp); c++) {
+		INIT_LIST_HEAD(&z->pcp[c].list);
+		z->pcp[c].high = 64;
+		z->pcp[c].batch = 16;
+	}
+}
+
+/* Watermarks from the zone's size: min about 1/256 of it, low and high above. */
+static void zone_watermarks(struct zone *z)
+{
+	z->pages_min = MIN(MAX(z->managed_pages / 256, 8u), 1024u);
+	if (z->pages_min > z->managed_pages / 4)
+		z->pages_min = z->managed_pages / 4;
+	z->pages_low = z->pages_min + z->pages_min / 4;
+	z->pages_high = z->pages_min + z->pages_min / 2;
+}
+
+void page_alloc_init(const struct memmap *map)
+{
+	u32 first = phys_to_pfn(ALIGN_UP(bootmem_cursor(), (phys_addr_t)PAGE_SIZE));
+
+	bootmem_retire();
+	zone_setup(ZONE_DMA, 0, MIN(phys_to_pfn(MIB(16)), max_low_pfn));
+	zone_setup(ZONE_NORMAL, phys_to_pfn(MIB(16)), max_low_pfn);
+	zone_setup(ZONE_HIGHMEM, max_low_pfn, max_pfn);
+	for (int i = 0; i < map->n; i++) {
+		u32 start = MAX(phys_to_pfn(map->r[i].base), first);
+		u32 end = MIN(phys_to_pfn(map->r[i].base + map->r[i].len), max_pfn);
+		if (start < end)
+			free_usable(start, end);
+	}
+	for (int i = 0; i < MAX_NR_ZONES; i++)
+		zone_watermarks(&zones[i]);
+	pr_info("page_alloc: %u free pages of %u KiB: DMA %u, Normal %u, HighMem %u\n",
+		nr_free_pages(), PAGE_SIZE >> 10, zones[ZONE_DMA].free_pages,
+		zones[ZONE_NORMAL].free_pages, zones[ZONE_HIGHMEM].free_pages);
+}
