@@ -4,7 +4,7 @@
  *   tests=<glob>[,<glob>...]   select tests ("suite.name" globs); repeats append
  *   bench                      run the benchmarks too
  *   loglevel=N                 0..7, messages above N are not shown
- *   inject=fail|hang|panic|triple   a deliberate failure for the harness
+ *   inject=fail|hang|panic|triple|overflow|double-free   a deliberate failure for the harness
  *
  * Anything else is an error, reported with the offending word so that a typo
  * never silently runs the wrong tests.  Words are handled in place as
@@ -128,7 +128,7 @@ static bool parse_loglevel(struct word w, struct word val, struct boot_options *
 	return true;
 }
 
-/* Parses the value of inject= (fail, hang, panic or triple) into opts. */
+/* Parses the value of inject= (see enum inject) into opts. */
 static bool parse_inject(struct word w, struct word val, struct boot_options *opts,
 			 char *err, size_t errlen)
 {
@@ -140,6 +140,8 @@ static bool parse_inject(struct word w, struct word val, struct boot_options *op
 		{ "hang", INJECT_HANG },
 		{ "panic", INJECT_PANIC },
 		{ "triple", INJECT_TRIPLE },
+		{ "overflow", INJECT_OVERFLOW },
+		{ "double-free", INJECT_DOUBLE_FREE },
 	};
 	size_t i;
 
@@ -149,7 +151,7 @@ static bool parse_inject(struct word w, struct word val, struct boot_options *op
 			return true;
 		}
 	}
-	return bad_word(err, errlen, w, "bad value in %s: expected fail, hang, panic or triple");
+	return bad_word(err, errlen, w, "bad value in %s: expected fail, hang, panic, triple, overflow or double-free");
 }
 
 /* Applies one option word to opts; returns false with a message naming it if it is bad. */

@@ -15,6 +15,7 @@ enum inject {
 	INJECT_PANIC,  /* NULL dereference outside any fixup */
 	INJECT_TRIPLE, /* empty IDT, then an exception */
 	INJECT_OVERFLOW, /* unbounded recursion: the stack guard page, a double fault */
+	INJECT_DOUBLE_FREE, /* a page freed twice: the page allocator's debug check */
 };
 
 #define CMDLINE_TESTS_MAX 256

@@ -6,6 +6,7 @@
 #include "kernel/printk.h"
 #include "arch/io.h"
 #include "arch/traps.h"
+#include "mm/page_alloc.h"
 #include "selftest/ktest.h"
 
 static void injected_failure(void)
@@ -70,6 +71,13 @@ void inject_run(enum inject what)
 		volatile u32 depth = 0;
 		printk("inject: recursing until the kernel stack overflows\n");
 		inject_recurse(&depth);
+		break;
+	}
+	case INJECT_DOUBLE_FREE: {
+		struct page *p = alloc_page(GFP_KERNEL);
+		printk("inject: freeing pfn %u twice\n", page_to_pfn(p));
+		__free_page(p);
+		__free_page(p);
 		break;
 	}
 	case INJECT_NONE:

@@ -80,6 +80,10 @@ KTEST(cmdline, each_option)
 	KT_ASSERT_EQ(opts.inject, INJECT_PANIC);
 	PARSE_OK("inject=triple");
 	KT_ASSERT_EQ(opts.inject, INJECT_TRIPLE);
+	PARSE_OK("inject=overflow");
+	KT_ASSERT_EQ(opts.inject, INJECT_OVERFLOW);
+	PARSE_OK("inject=double-free");
+	KT_ASSERT_EQ(opts.inject, INJECT_DOUBLE_FREE);
 	KT_ASSERT_EQ(opts.loglevel, LOGLEVEL_DEFAULT);
 }
 
@@ -167,11 +171,11 @@ KTEST(cmdline, bad_tests)
 	PARSE_BAD("tests=ok tests=[x]", "'tests=[x]'");
 }
 
-/* inject= takes fail, hang, panic or triple. */
+/* inject= takes fail, hang, panic, triple, overflow or double-free. */
 KTEST(cmdline, bad_inject)
 {
 	PARSE_BAD("inject=nope", "'inject=nope'");
-	KT_ASSERT_STREQ(err, "bad value in 'inject=nope': expected fail, hang, panic or triple");
+	KT_ASSERT_STREQ(err, "bad value in 'inject=nope': expected fail, hang, panic, triple, overflow or double-free");
 	PARSE_BAD("inject=", "'inject='");
 	PARSE_BAD("inject=FAIL", "'inject=FAIL'");
 	PARSE_BAD("inject=failx", "'inject=failx'");
