@@ -94,6 +94,9 @@ void flush_tlb_local(void);
 /* Flushes global translations too (toggles CR4.PGE, SDM 4.10.4.1). */
 void flush_tlb_all_local(void);
 
+/* The kernel page tables' PMD entry (the PDE) for a kernel address. */
+pmd_t *kernel_pmd(u32 addr);
+
 /*
  * Kernel mappings: the PTE slot of a kernel virtual address in the
  * fixmap, pkmap or vmalloc range (their page tables exist from boot).

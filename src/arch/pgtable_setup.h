@@ -14,8 +14,6 @@
 
 /* The top level (page directory or PDPT with its four page directories). */
 pgd_t *pgd_alloc_kernel(void);
-/* The kernel PMD entry (PDE) for addr. */
-pmd_t *kernel_pmd(u32 addr);
 pmd_t mk_pmd_table(u32 table_phys);
 pmd_t mk_pmd_large(u32 phys, u64 prot);
 bool large_pages_possible(bool cpu_pse);
