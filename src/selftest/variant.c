@@ -26,8 +26,6 @@ KTEST(variant, paging_mode)
 	bool pae_on = read_cr4() & (1u << 5);
 
 	KT_ASSERT(read_cr0() & (1u << 31)); /* CR0.PG */
-	if (CONFIG_X86_PAE && !pae_on)
-		KT_SKIP("not implemented yet: PAE kernel page tables (the boot tables are 2-level)");
 	KT_ASSERT_EQ(pae_on, CONFIG_X86_PAE);
 }
 
@@ -49,12 +47,5 @@ KTEST(variant, smp)
 KTEST(variant, preempt)
 {
 	KT_SKIP("not implemented yet: there is no scheduler to preempt");
-}
-#endif
-
-#if CONFIG_PAGE_MMUSHIFT
-KTEST(variant, clustering)
-{
-	KT_SKIP("not implemented yet: page descriptors (4 frames each) come with the allocator");
 }
 #endif
