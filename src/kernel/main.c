@@ -23,6 +23,7 @@
 #include "mm/lowmem.h"
 #include "mm/page.h"
 #include "mm/page_alloc.h"
+#include "mm/slab.h"
 #include "mm/memmap.h"
 #include "selftest/bench.h"
 #include "selftest/ktest.h"
@@ -97,8 +98,10 @@ static void setup_memory(void)
 {
 	bootmem_init(&boot_memmap, virt_to_phys(__kernel_end));
 	paging_init(lowmem_end(&boot_memmap));
+	bootmem_set_floor(MIB(16)); /* keep the DMA zone for DMA */
 	mem_map_init(&boot_memmap);
-	page_alloc_init(&boot_memmap);
+	page_alloc_init(&boot_memmap, virt_to_phys(__kernel_end));
+	kmem_cache_init();
 }
 
 void kmain(void)

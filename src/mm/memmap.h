@@ -50,6 +50,9 @@ struct memmap_report {
 bool memmap_clean(const struct mem_region *in, int n, struct memmap *out,
 		  const struct memmap_limits *lim, struct memmap_report *rep,
 		  char *err, size_t errlen);
+/* The cleaned map of this boot (kmain). */
+extern struct memmap boot_memmap;
+
 /* Prints a map, one region a line, with a title. */
 void memmap_print(const char *title, const struct mem_region *r, int n);
 /* Prints the report's non-zero findings as warnings. */

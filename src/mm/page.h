@@ -63,6 +63,7 @@ enum pageflags {
 	PG_locked,
 	PG_pcp,       /* on a per-CPU hot list */
 	PG_allocated, /* handed out by the page allocator (debug: double-free check) */
+	PG_head,      /* first page of an allocated block of order >= 1 (order in page[1].private) */
 	NR_PAGEFLAGS,
 };
 #define PAGE_SECTION_SHIFT 18

@@ -84,18 +84,30 @@ static struct page *buddy_alloc(struct zone *z, unsigned order)
 	return NULL;
 }
 
-/* May z give 1 << order pages and stay above its min watermark? */
-static bool zone_watermark_ok(const struct zone *z, unsigned order, gfp_t gfp)
+/*
+ * May z give 1 << order pages and stay above its min watermark?  A request
+ * that falls back into z from a higher zone (user pages into lowmem) must
+ * also leave z's lowmem reserve, so HighMem users cannot starve the kernel.
+ */
+static bool zone_watermark_ok(const struct zone *z, unsigned order, gfp_t gfp, bool fallback)
 {
 	u32 min = (gfp & __GFP_ATOMIC) ? z->pages_min / 2 : z->pages_min;
 	u32 want = 1u << order;
+
+	if (fallback)
+		min += z->lowmem_reserve;
 	return z->free_pages >= want && z->free_pages - want >= min;
 }
 
-/* Moves up to batch pages from the buddy lists to the hot list. */
-static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp)
+/* Moves up to batch pages from the buddy lists to the hot list.  Only an
+ * atomic request may dip into the atomic reserve, and then for one page. */
+static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp, bool fallback)
 {
-	for (u32 i = 0; i < pcp->batch && zone_watermark_ok(z, 0, gfp); i++) {
+	u32 batch = pcp->batch;
+
+	if (!zone_watermark_ok(z, 0, gfp & ~__GFP_ATOMIC, fallback))
+		batch = zone_watermark_ok(z, 0, gfp, fallback) ? 1 : 0;
+	for (u32 i = 0; i < batch && zone_watermark_ok(z, 0, gfp, fallback); i++) {
 		struct page *p = buddy_alloc(z, 0);
 		if (!p)
 			break;
@@ -109,22 +121,26 @@ static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp)
 /* Returns count pages from the tail (the coldest) of the hot list. */
 static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count)
 {
+	bool drained = false;
+
 	while (count-- && pcp->count) {
 		struct page *p = list_entry(pcp->list.prev, struct page, lru);
 		list_del(&p->lru);
 		ClearPageFlag(p, PG_pcp);
 		pcp->count--;
 		buddy_free(z, p, 0);
+		drained = true;
 	}
-	pcp->drains++;
+	if (drained)
+		pcp->drains++;
 }
 
-static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
+static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool fallback)
 {
 	if (order == 0) {
 		struct per_cpu_pages *pcp = &z->pcp[smp_processor_id()];
 		if (!pcp->count)
-			pcp_refill(z, pcp, gfp);
+			pcp_refill(z, pcp, gfp, fallback);
 		else
 			pcp->hits++;
 		if (!pcp->count)
@@ -135,7 +151,7 @@ static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp)
 		pcp->count--;
 		return p;
 	}
-	if (!zone_watermark_ok(z, order, gfp))
+	if (!zone_watermark_ok(z, order, gfp, fallback))
 		return NULL;
 	return buddy_alloc(z, order);
 }
@@ -158,7 +174,7 @@ static int zonelist(gfp_t gfp, enum zone_type *out)
 
 static void prep_new_pages(struct page *p, unsigned order, gfp_t gfp)
 {
-	for (u32 i = 0; i < (1u << order); i++) {
+	for (u32 i = 0; (CONFIG_DEBUG || (gfp & __GFP_ZERO)) && i < (1u << order); i++) {
 		if (CONFIG_DEBUG && (PageFlag(&p[i], PG_allocated) || PageFlag(&p[i], PG_reserved)))
 			panic("page allocator: handing out pfn %u, which is %s", page_to_pfn(&p[i]),
 			      PageFlag(&p[i], PG_reserved) ? "reserved" : "already allocated");
@@ -168,9 +184,13 @@ static void prep_new_pages(struct page *p, unsigned order, gfp_t gfp)
 	SetPageFlag(p, PG_allocated);
 	p->count = 1;
 	p->mapcount = -1;
-	p->private = order;
+	p->private = 0;
 	p->mapping = NULL;
 	p->index = 0;
+	if (order) {
+		SetPageFlag(p, PG_head);
+		p[1].private = order; /* a tail page keeps the block's order */
+	}
 }
 
 struct page *alloc_pages(gfp_t gfp, unsigned order)
@@ -180,16 +200,21 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 
 	if (order >= MAX_ORDER)
 		panic("alloc_pages: order %u >= MAX_ORDER", order);
-	for (int i = 0; i < n; i++) {
-		struct zone *z = &zones[list[i]];
-		if (!z->managed_pages)
-			continue;
-		struct page *p = zone_alloc(z, order, gfp);
-		if (p) {
-			prep_new_pages(p, order, gfp);
-			return p;
+	/* Second pass: the hot lists' pages count too (drained into the buddy lists). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n; i++) {
+			struct zone *z = &zones[list[i]];
+			if (!z->managed_pages)
+				continue;
+			struct page *p = zone_alloc(z, order, gfp, i > 0);
+			if (p) {
+				prep_new_pages(p, order, gfp);
+				return p;
+			}
+			if (pass)
+				z->alloc_fail++;
 		}
-		z->alloc_fail++;
+		drain_local_pages();
 	}
 	if (!(gfp & __GFP_NOWARN)) {
 		pr_warn("page allocation failure: order %u, gfp 0x%x\n", order, gfp);
@@ -205,9 +230,13 @@ const char *page_free_check(const struct page *p)
 	if (PageFlag(p, PG_reserved))
 		return "freeing a reserved page that was never allocated";
 	if (!PageFlag(p, PG_allocated))
-		return "freeing a page that was never allocated";
+		return "freeing a page that is not allocated (never allocated, or freed and merged)";
 	if (p->count <= 0)
 		return "freeing a page whose reference count is already zero";
+	if (p->count == 1 && (PageFlag(p, PG_lru) || PageFlag(p, PG_slab)))
+		return "freeing a page still on an LRU list or owned by a slab cache";
+	if (p->count == 1 && p->mapcount != -1)
+		return "freeing a page that is still mapped by user page tables";
 	return NULL;
 }
 
@@ -216,6 +245,7 @@ static void free_pages_ok(struct page *page, unsigned order)
 	struct zone *z = page_zone(page);
 
 	ClearPageFlag(page, PG_allocated);
+	ClearPageFlag(page, PG_head);
 	page->mapping = NULL;
 	page->mapcount = -1;
 	if (order == 0) {
@@ -235,17 +265,23 @@ void __free_pages(struct page *page, unsigned order)
 		const char *why = page_free_check(page);
 		if (why)
 			panic("__free_pages(pfn %u, order %u): %s", page_to_pfn(page), order, why);
-		if (order != page->private)
+		u32 was = page_order(page);
+		if (order != was)
 			panic("__free_pages(pfn %u): order %u, but it was allocated with order %u",
-			      page_to_pfn(page), order, page->private);
+			      page_to_pfn(page), order, was);
 	}
 	if (--page->count == 0)
 		free_pages_ok(page, order);
 }
 
+unsigned page_order(const struct page *p)
+{
+	return PageFlag(p, PG_head) ? p[1].private : 0;
+}
+
 void put_page(struct page *p)
 {
-	__free_pages(p, p->private);
+	__free_pages(p, 0);
 }
 
 void *get_free_pages(gfp_t gfp, unsigned order)
@@ -292,9 +328,9 @@ void show_free_areas(void)
 {
 	for (int i = 0; i < MAX_NR_ZONES; i++) {
 		const struct zone *z = &zones[i];
-		printk("zone %-7s free %u of %u pages (min %u low %u high %u), hot %u; blocks:", z->name,
-		       zone_free_pages(z), z->managed_pages, z->pages_min, z->pages_low,
-		       z->pages_high, z->pcp[0].count);
+		printk("zone %-7s free %u of %u pages (min %u low %u high %u reserve %u), hot %u; blocks:",
+		       z->name, zone_free_pages(z), z->managed_pages, z->pages_min, z->pages_low,
+		       z->pages_high, z->lowmem_reserve, zone_free_pages(z) - z->free_pages);
 		for (int o = 0; o < MAX_ORDER; o++)
 			printk(" %u", z->free_area[o].nr_free);
 		printk("\n");
@@ -355,21 +391,55 @@ static void zone_watermarks(struct zone *z)
 		z->pages_min = z->managed_pages / 4;
 	z->pages_low = z->pages_min + z->pages_min / 4;
 	z->pages_high = z->pages_min + z->pages_min / 2;
+	/* Kept from requests that fall back into this zone from a higher one. */
+	z->lowmem_reserve = z == &zones[ZONE_HIGHMEM] ? 0 : z->managed_pages / 32;
 }
 
-void page_alloc_init(const struct memmap *map)
+/* Frees usable [start, end) except what boot memory handed out. */
+static void free_usable_unused(u32 start, u32 end, const u32 *ustart, const u32 *uend, int nu)
 {
-	u32 first = phys_to_pfn(ALIGN_UP(bootmem_cursor(), (phys_addr_t)PAGE_SIZE));
+	while (start < end) {
+		u32 stop = end;
+		bool skipped = false;
+		for (int i = 0; i < nu; i++) {
+			if (start >= ustart[i] && start < uend[i]) {
+				start = uend[i]; /* inside a used range: jump past it */
+				skipped = true;
+				break;
+			}
+			if (ustart[i] > start && ustart[i] < stop)
+				stop = ustart[i];
+		}
+		if (skipped)
+			continue;
+		free_usable(start, stop);
+		start = stop;
+	}
+}
+
+void page_alloc_init(const struct memmap *map, phys_addr_t kernel_end)
+{
+	phys_addr_t us[BOOTMEM_RANGES + 1], ue[BOOTMEM_RANGES + 1];
+	u32 ustart[BOOTMEM_RANGES + 1], uend[BOOTMEM_RANGES + 1];
+	int nu = bootmem_used(us, ue, BOOTMEM_RANGES);
 
 	bootmem_retire();
+	/* Everything below the kernel's end stays reserved too. */
+	us[nu] = 0;
+	ue[nu++] = kernel_end;
+	for (int i = 0; i < nu; i++) {
+		ustart[i] = phys_to_pfn(us[i]);
+		uend[i] = phys_to_pfn(ALIGN_UP(ue[i], (phys_addr_t)PAGE_SIZE));
+	}
 	zone_setup(ZONE_DMA, 0, MIN(phys_to_pfn(MIB(16)), max_low_pfn));
 	zone_setup(ZONE_NORMAL, phys_to_pfn(MIB(16)), max_low_pfn);
 	zone_setup(ZONE_HIGHMEM, max_low_pfn, max_pfn);
 	for (int i = 0; i < map->n; i++) {
-		u32 start = MAX(phys_to_pfn(map->r[i].base), first);
+		u32 start = MAX(phys_to_pfn(ALIGN_UP(map->r[i].base, (phys_addr_t)PAGE_SIZE)),
+				phys_to_pfn(FIRST_MANAGED_PHYS));
 		u32 end = MIN(phys_to_pfn(map->r[i].base + map->r[i].len), max_pfn);
 		if (start < end)
-			free_usable(start, end);
+			free_usable_unused(start, end, ustart, uend, nu);
 	}
 	for (int i = 0; i < MAX_NR_ZONES; i++)
 		zone_watermarks(&zones[i]);

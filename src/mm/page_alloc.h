@@ -9,7 +9,9 @@
  *   (none):        NORMAL, DMA               (kernel memory)
  *   __GFP_DMA:     DMA
  * A zone serves a request only while its free pages stay above its min
- * watermark after the allocation (__GFP_ATOMIC may dip to half of it).
+ * watermark after the allocation (__GFP_ATOMIC may dip to half of it); a
+ * request that falls back into a lower zone must also leave that zone's
+ * lowmem_reserve.  Before failing, the per-CPU hot lists are drained.
  *
  * Locking: none yet (one CPU; interrupt handlers do not allocate).  The SMP
  * work adds a lock per zone; the per-CPU lists need only preemption off.
@@ -50,6 +52,7 @@ struct zone {
 	u32 managed_pages;               /* given to the allocator at boot */
 	u32 free_pages;                  /* free in the buddy lists (not the hot lists) */
 	u32 pages_min, pages_low, pages_high; /* watermarks */
+	u32 lowmem_reserve;              /* extra free pages fallback requests must leave */
 	struct free_area free_area[MAX_ORDER];
 	struct per_cpu_pages pcp[8];     /* per CPU (NR_CPUS) */
 	u32 alloc_fail;                  /* requests this zone could not serve */
@@ -59,7 +62,7 @@ extern struct zone zones[MAX_NR_ZONES];
 /* Gives every usable page of map above boot memory to the buddy lists and
  * retires boot memory. */
 struct memmap;
-void page_alloc_init(const struct memmap *map);
+void page_alloc_init(const struct memmap *map, phys_addr_t kernel_end);
 /* Why freeing p would be wrong (double free, never allocated), or NULL. */
 const char *page_free_check(const struct page *p);
 
@@ -73,8 +76,11 @@ static inline void __free_page(struct page *page) { __free_pages(page, 0); }
 void *get_free_pages(gfp_t gfp, unsigned order);
 void free_pages(void *addr, unsigned order);
 
-/* References: a page is freed when its count drops to zero. */
+/* References: a page is freed when its count drops to zero.  put_page is
+ * for single pages; blocks are freed with __free_pages and their order. */
 static inline void get_page(struct page *p) { p->count++; }
+/* The order an allocated block was allocated with. */
+unsigned page_order(const struct page *p);
 void put_page(struct page *p);
 
 /* Free pages of all zones (buddy lists and hot lists), in PAGE_SIZE units. */

@@ -367,5 +367,5 @@ void kfree(const void *ptr)
 			panic("kfree(%p): not the start of a kmalloc block: %s", ptr,
 			      why ? why : "inside the page");
 	}
-	free_pages((void *)ptr, pg->private);
+	free_pages((void *)ptr, page_order(pg));
 }

@@ -18,7 +18,6 @@
 static u32 samples[MAX_SAMPLES];
 
 /* The cleaned memory map of this boot (kernel/main.c). */
-extern struct memmap boot_memmap;
 
 struct summary {
 	u32 median, mean;

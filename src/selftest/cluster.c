@@ -14,7 +14,6 @@
 #include "mm/page_alloc.h"
 
 /* The cleaned memory map of this boot (kernel/main.c). */
-extern struct memmap boot_memmap;
 
 /* The sizes: PAGE_SIZE is MMUPAGE_SIZE << PAGE_MMUSHIFT, as the variant's name says. */
 KTEST(cluster, sizes)

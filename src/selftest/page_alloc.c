@@ -233,17 +233,29 @@ KTEST(page_alloc, exhaust_and_recover)
 
 	snap(&base);
 	u32 pages = grab(GFP_KERNEL, -1, &held);
+	/* GFP_KERNEL prefers Normal and falls back into DMA, which keeps its
+	 * lowmem reserve on top of min from fallback requests. */
+	u32 floor[2], min[2];
 	for (int t = ZONE_DMA; t <= ZONE_NORMAL; t++) {
 		const struct zone *z = &zones[t];
-		u32 min = MIN(base.free[t], z->pages_min);
-		KT_EXPECT_EQ(z->free_pages, min);
+		min[t] = MIN(base.free[t], z->pages_min);
+		floor[t] = MIN(base.free[t], z->pages_min + (t == ZONE_DMA ? z->lowmem_reserve : 0));
+		KT_EXPECT_EQ(z->free_pages, floor[t]);
 		KT_EXPECT_EQ(z->pcp[0].count, 0);
-		expect += base.free[t] - min;
-		expect_atomic += min - MIN(min, z->pages_min / 2);
+		expect += base.free[t] - floor[t];
 	}
 	KT_EXPECT_EQ(pages, expect);
 	KT_EXPECT(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0) == NULL);
+	/* DMA is GFP_DMA's own zone: its requests may use the reserve, down to min. */
+	u32 dma = grab(GFP_DMA, -1, &held);
+	KT_EXPECT_EQ(dma, floor[ZONE_DMA] - min[ZONE_DMA]);
 	KT_EXPECT(alloc_pages(GFP_DMA | __GFP_NOWARN, 0) == NULL);
+	/* GFP_ATOMIC may go down to half of min in Normal; in DMA, a fallback,
+	 * to half of min plus the reserve. */
+	const struct zone *zd = &zones[ZONE_DMA];
+	u32 dma_atomic_floor = zd->pages_min / 2 + zd->lowmem_reserve;
+	expect_atomic = min[ZONE_NORMAL] - MIN(min[ZONE_NORMAL], zones[ZONE_NORMAL].pages_min / 2) +
+			(min[ZONE_DMA] > dma_atomic_floor ? min[ZONE_DMA] - dma_atomic_floor : 0);
 	u32 atomic = grab(GFP_ATOMIC, -1, &held);
 	KT_EXPECT_EQ(atomic, expect_atomic);
 	ktest_diag("took %u lowmem pages, then %u more with GFP_ATOMIC", pages, atomic);

@@ -54,7 +54,7 @@ KTEST(pgtable, direct_map)
 		pmd_t *pmd = kernel_pmd(va);
 		KT_ASSERT(pmd_present(*pmd));
 		u64 got = pmd_large(*pmd) ? (pmd_val(*pmd) & PTE_ADDR_MASK & ~(u64)(LARGE_PAGE_SIZE - 1)) +
-						    (pa & (LARGE_PAGE_SIZE - 1))
+						    (pa & (LARGE_PAGE_SIZE - 1) & MMUPAGE_MASK)
 					  : pte_frame(*pte_offset_kernel(pmd, va)) << MMUPAGE_SHIFT;
 		KT_ASSERT_EQ(got, pa & MMUPAGE_MASK);
 	}
