@@ -1,0 +1,302 @@
+#!/usr/bin/python3
+"""Everything `make check` runs.
+
+  (c) make -j2 matrix: all variants (first: the other steps boot them)
+  (a) ci/test_harness.py: the harness's own tests
+  (b) ci/test_flash.sh (when present)
+  (d) every variant booted under Bochs with MEM=1024 (SMP variants with 2 CPUs)
+  (e) the default variant under Bochs with MEM=4608 (RAM above 4 GiB)
+  (f) the default variant on a Pentium: must refuse with "no PAE"
+  (g) a representative set under QEMU (-kernel boot), up to 6 GiB
+  (h) make image; build/ia32mm.img booted under Bochs (ATA disk), QEMU (IDE
+      disk) and QEMU as a USB stick behind xHCI and EHCI
+
+Counting: every KTAP test case of every guest run is one passed or failed
+check (skipped cases count as passed); a run that did not end with status
+pass, or whose report is inconsistent, is one more failure; the harness's
+self-tests, the flash tests, each variant's build, the refusal and each
+image boot are one check each.  The last line is `N passed, N failed`; the
+exit status is 1 on any failure.
+
+    ci/check.py [--jobs N] [--only STEPS]     e.g. --only adg
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import REPO, BochsRun, QemuRun  # noqa: E402
+
+PYTHON = '/usr/bin/python3'
+DEFAULT = harness.DEFAULT_VARIANT
+IMAGE = harness.BUILD / 'ia32mm.img'
+RE_TOTALS = re.compile(r'^(\d+) passed, (\d+) failed\s*$')
+QEMU_SET = [('nohighmem-up-nopreempt-pgcl1', 2048),
+            ('4g-highpte-smp-preempt-pgcl4', 2048),
+            (DEFAULT, 2048),
+            (DEFAULT, 6144)]
+
+
+class Tally:
+    """Counts checks and prints progress; safe to use from several threads."""
+
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+        self.lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        with self.lock:
+            print(text, flush=True)
+
+    def count(self, passed: int, failed: int, skipped: int = 0) -> None:
+        with self.lock:
+            self.passed += passed
+            self.failed += failed
+            self.skipped += skipped
+
+    def check(self, name: str, ok: bool, why: str = '', details=()) -> None:
+        self.count(int(ok), int(not ok))
+        if ok:
+            self.say(f'  ok   {name}')
+        else:
+            self.fail(name, why, details)
+
+    def fail(self, name: str, why: str, details=()) -> None:
+        with self.lock:
+            self.failures.append(f'{name}: {why}')
+            print(f'  FAIL {name}: {why}', flush=True)
+            for line in details:
+                print(f'       | {line}', flush=True)
+
+
+@contextmanager
+def step(tally: Tally, title: str):
+    tally.say(f'== {title}')
+    start = time.monotonic()
+    yield
+    tally.say(f'   ({time.monotonic() - start:.0f} s)')
+
+
+# --------------------------------------------------------------------------
+# Guest runs
+
+def variants():
+    out = subprocess.run(['make', '--no-print-directory', 'list-variants'], cwd=REPO,
+                         capture_output=True, text=True, check=True, env=CLEAN_ENV).stdout
+    return out.split()
+
+
+def cpus_for(variant: str) -> int:
+    return 2 if '-smp-' in variant else 1
+
+
+def count_run(tally: Tally, label: str, run) -> 'harness.Result':
+    """Run one guest and count its test cases (+1 failure if it did not end
+    in pass or its report does not add up)."""
+    try:
+        result = run.run()
+    except harness.HarnessError as e:
+        tally.count(0, 1)
+        tally.fail(label, str(e))
+        return None
+    passed, failed, skipped = result.report.counts()
+    ended_badly = not (result.status in ('pass', 'fail') and not result.problems)
+    tally.count(passed + skipped, failed + int(ended_badly), skipped)
+    if result.ok:
+        tally.say(f'  ok   {label}: {passed} passed, {skipped} skipped ({result.elapsed:.0f} s)')
+    else:
+        tally.fail(label, result.reason, failure_details(result))
+    return result
+
+
+def failure_details(result):
+    lines = [f'logs: {result.logdir}']
+    if result.status == 'fail' and not result.problems:
+        return lines + result.failure_lines()
+    tail = result.tail(12)
+    if tail:
+        lines.append(f'last lines of {result.logdir / "e9.log"}:')
+        lines += tail
+    return lines
+
+
+def refusal_check(tally: Tally, label: str, run) -> None:
+    """A Pentium has no PAE: the PAE kernel must refuse, saying so."""
+    try:
+        result = run.run()
+    except harness.HarnessError as e:
+        tally.check(label, False, str(e))
+        return
+    ok = result.status == 'refused' and 'no PAE' in result.reason and not result.problems
+    tally.check(label, ok, f'expected a refusal with "no PAE", got {result.verdict()}',
+                failure_details(result))
+
+
+def image_check(tally: Tally, label: str, run) -> None:
+    """A guest run whose success is also one check of its own (count_run
+    has already said why it failed)."""
+    result = count_run(tally, label, run)
+    ok = bool(result and result.ok)
+    tally.count(int(ok), int(not ok))
+
+
+def guest_jobs(names, image_ok: bool):
+    """(expected seconds, label, function, run): the slowest first."""
+    jobs = []
+    for v in names:
+        cpus = cpus_for(v)
+        jobs.append((8 * cpus, f'(d) bochs {v}', count_run,
+                     BochsRun(v, mem=1024, cpus=cpus, name=f'check-bochs-{v}')))
+    jobs.append((60, f'(e) bochs {DEFAULT} MEM=4608', count_run,
+                 BochsRun(DEFAULT, mem=4608, name='check-bochs-4608')))
+    jobs.append((5, f'(f) bochs {DEFAULT} CPU_MODEL=pentium refuses (no PAE)', refusal_check,
+                 BochsRun(DEFAULT, cpu_model='pentium', name='check-refusal-pentium')))
+    for v, mem in QEMU_SET:
+        jobs.append((2, f'(g) qemu {v} -m {mem}', count_run,
+                     QemuRun(v, mem=mem, cpus=cpus_for(v), name=f'check-qemu-{v}-{mem}')))
+    if image_ok:
+        jobs += image_jobs()
+    return sorted(jobs, key=lambda j: -j[0])
+
+
+def image_jobs():
+    def q(boot):
+        return QemuRun(DEFAULT, image=IMAGE, boot=boot, name=f'check-image-qemu-{boot}')
+    return [(10, '(h) image under bochs (ATA disk)', image_check,
+             BochsRun(DEFAULT, image=IMAGE, name='check-image-bochs')),
+            (3, '(h) image under qemu (IDE disk)', image_check, q('disk')),
+            (3, '(h) image under qemu (USB stick, xHCI)', image_check, q('usb-xhci')),
+            (3, '(h) image under qemu (USB stick, EHCI)', image_check, q('usb-ehci'))]
+
+
+def run_guests(tally: Tally, jobs, workers: int) -> None:
+    pool = ThreadPoolExecutor(workers)
+    futures = [pool.submit(fn, tally, label, run) for _, label, fn, run in jobs]
+    try:
+        for f in futures:
+            f.result()
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        harness.LIVE.stop_all()
+        raise
+    pool.shutdown()
+
+
+# --------------------------------------------------------------------------
+# Steps that run commands
+
+# `make check` runs this script: the inner makes must not inherit the outer
+# one's flags (jobserver, VARIANT=... from its command line).
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL')}
+
+
+def run_command(tally: Tally, cmd, prefix: str = '    '):
+    """Run a command, echo its output indented; (exit status, lines)."""
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, errors='replace', env=CLEAN_ENV)
+    lines = []
+    for line in proc.stdout:
+        line = line.rstrip('\n')
+        lines.append(line)
+        tally.say(prefix + line)
+    return proc.wait(), lines
+
+
+def counted_suite(tally: Tally, name: str, cmd) -> None:
+    """A test program that prints `ok - X`/`not ok - X` lines and ends with
+    `N passed, N failed`: each of its cases is one check."""
+    code, lines = run_command(tally, cmd)
+    totals = [RE_TOTALS.match(l) for l in lines]
+    totals = [m for m in totals if m]
+    if not totals:
+        tally.count(0, 1)
+        tally.fail(name, f'exit status {code} and no "N passed, N failed" line')
+        return
+    passed, failed = (int(g) for g in totals[-1].groups())
+    tally.count(passed, failed)
+    if code != 0 and not failed:
+        tally.count(0, 1)
+        tally.fail(name, f'exit status {code} although no case failed')
+    for line in lines:
+        if line.startswith('not ok'):
+            with tally.lock:
+                tally.failures.append(f'{name}: {line}')
+
+
+def flash_tests(tally: Tally) -> None:
+    if (REPO / 'ci' / 'test_flash.sh').exists():
+        counted_suite(tally, '(b) ci/test_flash.sh', ['bash', 'ci/test_flash.sh'])
+    else:
+        tally.say('  ci/test_flash.sh is not there: nothing to run')
+
+
+def build_matrix(tally: Tally, names) -> None:
+    code, lines = run_command(tally, ['make', '-j2', '--no-print-directory', 'matrix'], '    ')
+    for v in names:
+        built = (harness.BUILD / v / 'kernel.elf').exists() and f'matrix: {v} FAILED' not in lines
+        tally.check(f'(c) build {v}', built, f'see build/matrix-{v}.log')
+    if code != 0 and all((harness.BUILD / v / 'kernel.elf').exists() for v in names):
+        tally.check('(c) make matrix', False, f'exit status {code}')
+
+
+def build_image(tally: Tally) -> bool:
+    code, _ = run_command(tally, ['make', '--no-print-directory', 'image'])
+    tally.check('(h) make image', code == 0 and IMAGE.exists(), f'exit status {code}')
+    return code == 0 and IMAGE.exists()
+
+
+# --------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description='make check')
+    ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
+    ap.add_argument('--only', default='abcdefgh', help='steps to run, e.g. "adg"')
+    opts = ap.parse_args(argv)
+    only = set(opts.only)
+    tally = Tally()
+    start = time.monotonic()
+    names = variants()
+
+    # The kernels first: the harness's own tests boot the default variant.
+    if 'c' in only:
+        with step(tally, f'(c) make -j2 matrix ({len(names)} variants)'):
+            build_matrix(tally, names)
+    if 'a' in only:
+        with step(tally, "(a) the harness's own tests"):
+            counted_suite(tally, '(a) ci/test_harness.py',
+                          [PYTHON, 'ci/test_harness.py', '--jobs', str(opts.jobs)])
+    if 'b' in only:
+        with step(tally, '(b) flash tests'):
+            flash_tests(tally)
+    image_ok = False
+    if 'h' in only:
+        with step(tally, '(h) make image'):
+            image_ok = build_image(tally)
+    with step(tally, f'(d-h) guest runs, {opts.jobs} at a time'):
+        jobs = [j for j in guest_jobs(names, image_ok) if j[1][1] in only]
+        run_guests(tally, jobs, opts.jobs)
+
+    minutes = (time.monotonic() - start) / 60
+    tally.say(f'== done in {minutes:.1f} min; {tally.skipped} skipped test cases count as passed')
+    for failure in tally.failures:
+        tally.say(f'failed: {failure}')
+    print(f'{tally.passed} passed, {tally.failed} failed', flush=True)
+    return 1 if tally.failed else 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print('check.py: interrupted', file=sys.stderr)
+        sys.exit(130)

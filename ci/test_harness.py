@@ -1,0 +1,434 @@
+#!/usr/bin/python3
+"""The harness's own tests.
+
+Unit tests of the report parser and the consistency checks (no emulator),
+then end-to-end runs proving that every way a guest can go wrong is reported
+as a failure with the right reason: inject=fail, inject=hang, inject=panic,
+inject=triple, a stale disk lock, and a passing run that must pass.
+
+    ci/test_harness.py [--unit] [--variant V] [--jobs N]
+
+Prints `ok - NAME` or `not ok - NAME: why` per case and ends with one line
+`N passed, N failed`; exit status 1 if any case failed.
+"""
+
+import argparse
+import re
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import Signal, consistency_problems, parse_report  # noqa: E402
+
+# A small selection of the kernel's own tests for the passing run.
+SMALL_TESTS = 'cmdline.*'
+HANG_TIMEOUT = 20
+
+
+class Failed(Exception):
+    pass
+
+
+def expect(cond, what: str) -> None:
+    if not cond:
+        raise Failed(what)
+
+
+def expect_in(needle: str, hay, what: str = '') -> None:
+    if needle not in hay:
+        raise Failed(f'{what or "expected"} {needle!r} in {hay!r}')
+
+
+UNIT = []
+
+
+def unit(fn):
+    UNIT.append(fn)
+    return fn
+
+
+GOOD = """\
+ia32mm: variant test
+# lowmem: ram_kib=1048112 lowmem_kib=917104 mem_map_kib=256 free_lowmem_kib=916912
+KTAP version 1
+1..4
+ok 1 mm.alloc
+# a diagnostic
+    KTAP version 1
+    1..1
+    not ok 1 nested.case # indented: not a top-level result
+not ok 2 mm.free # expected 3, got 4
+ok 3 - mm.skipped # SKIP no NX on this CPU
+ok 4 mm.last
+# bench: {"name": "tlb_flush", "ns": 412}
+# ia32mm: 2 passed, 1 failed, 1 skipped
+# ia32mm: status=fail
+"""
+
+
+def report_of(text: str):
+    return parse_report(text)
+
+
+@unit
+def parse_good_report():
+    r = report_of(GOOD)
+    expect(r.version == '1' and r.plan == 4, f'version/plan {r.version} {r.plan}')
+    expect([c.as_tuple() for c in r.cases] == [
+        (True, 1, 'mm.alloc', ''),
+        (False, 2, 'mm.free', 'expected 3, got 4'),
+        (True, 3, 'mm.skipped', 'SKIP no NX on this CPU'),
+        (True, 4, 'mm.last', '')], f'cases {r.cases}')
+    expect(r.summary == (2, 1, 1) and r.counts() == (2, 1, 1), f'counts {r.summary} {r.counts()}')
+    expect(r.status == 'fail', r.status)
+    expect(r.lowmem == {'ram_kib': 1048112, 'lowmem_kib': 917104, 'mem_map_kib': 256,
+                        'free_lowmem_kib': 916912}, r.lowmem)
+    expect(r.bench == [{'name': 'tlb_flush', 'ns': 412}], r.bench)
+    expect(consistency_problems(r, 'fail') == [], consistency_problems(r, 'fail'))
+
+
+@unit
+def carriage_returns_ignored():
+    r = report_of(GOOD.replace('\n', '\r\n'))
+    expect(consistency_problems(r, 'fail') == [], consistency_problems(r, 'fail'))
+
+
+def problems_of(text: str, status: str):
+    return '; '.join(consistency_problems(report_of(text), status))
+
+
+@unit
+def missing_plan():
+    expect_in('no KTAP plan', problems_of(GOOD.replace('1..4\n', ''), 'fail'))
+
+
+@unit
+def missing_version():
+    expect_in("no 'KTAP version'", problems_of(GOOD.replace('KTAP version 1\n', '', 1), 'fail'))
+
+
+@unit
+def plan_disagrees_with_results():
+    expect_in('plan says 5 tests, 4 results', problems_of(GOOD.replace('1..4', '1..5'), 'fail'))
+
+
+@unit
+def summary_disagrees_with_results():
+    text = GOOD.replace('2 passed, 1 failed', '3 passed, 0 failed')
+    expect_in('summary says 3 passed, 0 failed, 1 skipped; results give 2, 1, 1',
+              problems_of(text, 'fail'))
+
+
+@unit
+def missing_summary():
+    text = GOOD.replace('# ia32mm: 2 passed, 1 failed, 1 skipped\n', '')
+    expect_in('no summary line', problems_of(text, 'fail'))
+
+
+@unit
+def duplicate_numbers():
+    text = GOOD.replace('ok 4 mm.last', 'ok 3 mm.last')
+    expect_in('duplicate test number 3', problems_of(text, 'fail'))
+
+
+@unit
+def numbers_out_of_order():
+    text = GOOD.replace('ok 4 mm.last', 'ok 7 mm.last')
+    expect_in('test number 7 (mm.last) where 4 was expected', problems_of(text, 'fail'))
+
+
+@unit
+def status_word_pass_but_tests_failed():
+    text = GOOD.replace('status=fail', 'status=pass')
+    expect_in('signalled pass but 1 tests failed', problems_of(text, 'pass'))
+
+
+@unit
+def status_word_fail_but_nothing_failed():
+    text = GOOD.replace('not ok 2 mm.free # expected 3, got 4', 'ok 2 mm.free') \
+               .replace('2 passed, 1 failed', '3 passed, 0 failed')
+    expect_in('signalled fail but no test failed', problems_of(text, 'fail'))
+
+
+@unit
+def status_line_disagrees_with_status_word():
+    expect_in('status line says fail, the kernel signalled panic', problems_of(GOOD, 'panic'))
+
+
+@unit
+def missing_status_line():
+    text = GOOD.replace('# ia32mm: status=fail\n', '')
+    expect_in("no '# ia32mm: status=' line", problems_of(text, 'fail'))
+
+
+@unit
+def bad_bench_json():
+    text = GOOD.replace('"ns": 412}', '"ns": }')
+    expect_in('bad bench JSON', problems_of(text, 'fail'))
+
+
+@unit
+def bench_commentary_is_not_json():
+    text = GOOD.replace('# bench: {', '# bench: running 1 benchmark\n# bench: {')
+    expect(problems_of(text, 'fail') == '', problems_of(text, 'fail'))
+    expect(len(report_of(text).bench) == 1, report_of(text).bench)
+
+
+@unit
+def bad_lowmem_field():
+    text = GOOD.replace('mem_map_kib=256', 'mem_map_kib=lots')
+    expect_in("bad lowmem field 'mem_map_kib=lots'", problems_of(text, 'fail'))
+
+
+@unit
+def second_plan_line():
+    text = GOOD.replace('ok 4 mm.last\n', 'ok 4 mm.last\n1..4\n')
+    expect_in('a second plan line', problems_of(text, 'fail'))
+
+
+@unit
+def empty_output_is_not_a_pass():
+    problems = problems_of('', 'pass')
+    for what in ('no KTAP plan', 'no summary line', "no '# ia32mm: status=' line"):
+        expect_in(what, problems)
+
+
+@unit
+def refusal_needs_no_ktap():
+    text = 'ia32mm: variant x\nia32mm: this CPU has no PAE; boot a nohighmem variant\n' \
+           '# ia32mm: status=refused\n'
+    expect(problems_of(text, 'refused') == '', problems_of(text, 'refused'))
+    expect(harness.refusal_reason(text) == 'ia32mm: this CPU has no PAE; boot a nohighmem variant',
+           harness.refusal_reason(text))
+
+
+@unit
+def timeouts_are_not_compared():
+    expect(problems_of('KTAP version 1\n1..3\nok 1 a\n', 'timeout') == '', 'timeout compared')
+
+
+def fake_run(status: str, text: str, word=None, detail=''):
+    run = harness.GuestRun.__new__(harness.GuestRun)
+    run.name, run.emu, run.variant, run.args = 'unit', 'unit', 'v', ''
+    run.logdir = Path('/nonexistent')
+    return harness.judge(run, Signal(status, detail, status_word=word), text, text, 0.0)
+
+
+@unit
+def verdicts():
+    passing = GOOD.replace('not ok 2 mm.free # expected 3, got 4', 'ok 2 mm.free') \
+                  .replace('2 passed, 1 failed', '3 passed, 0 failed').replace('=fail', '=pass')
+    r = fake_run('pass', passing, 0x600D600D)
+    expect(r.ok and r.reason == '', f'{r.ok} {r.reason}')
+    r = fake_run('fail', GOOD, 0xBAD0BAD0)
+    expect(not r.ok and r.reason == '1 tests failed: mm.free', r.reason)
+    r = fake_run('pass', GOOD.replace('=fail', '=pass'), 0x600D600D)
+    expect(not r.ok, 'a pass with a failed test must not be ok')
+    expect_in('inconsistent report', r.reason)
+    r = fake_run('panic', 'PANIC: page fault at 0x0\n# ia32mm: status=panic\n', 0xDEAD000E)
+    expect(r.reason == 'panic (vector 0x0e #PF): page fault at 0x0', r.reason)
+    r = fake_run('timeout', 'ok 1 x\n', detail='timeout after 20 s')
+    expect(not r.ok and r.reason == 'timeout after 20 s', r.reason)
+
+
+@unit
+def console_comparison():
+    e9 = 'ia32mm: a\nKTAP version 1\n# ia32mm: status=pass\n'
+    com1 = '\r\nSYSLINUX 6.04\r\n' + e9.replace('\n', '\r\n')
+    expect(harness.console_problems(e9, com1) == [], harness.console_problems(e9, com1))
+    expect(harness.console_problems(e9, com1[:-6]) == [], 'a UART still sending is fine')
+    bad = com1.replace('KTAP', 'KTAB')
+    expect_in('differ from line 2', '; '.join(harness.console_problems(e9, bad)))
+    expect_in('no output on COM1', '; '.join(harness.console_problems(e9, '')))
+
+
+@unit
+def status_words():
+    table = {0x600D600D: 'pass', 0xBAD0BAD0: 'fail', 0xBAD0C0DE: 'refused',
+             0xDEAD000E: 'panic', 0xDEAD00FF: 'panic', 0x12345678: 'crash'}
+    for word, status in table.items():
+        expect(harness.status_from_word(word) == status, f'{word:#x} -> {harness.status_from_word(word)}')
+
+
+@unit
+def bochs_triple_fault_reason():
+    log = '00181517855p[CPU0  ] >>PANIC<< exception(): 3rd (13) exception with no resolution\n'
+    with tempfile.NamedTemporaryFile('w', suffix='.log') as f:
+        f.write(log)
+        f.flush()
+        reason = harness.bochs_exit_reason(Path(f.name), '', 'exited')
+    expect(reason == 'triple fault (exception 13 #GP could not be delivered)', reason)
+
+
+@unit
+def line_echo_joins_partial_lines():
+    got = []
+    echo = harness.LineEcho(got.append)
+    for chunk in ('ab', 'c\r\nde', 'f\n', 'g'):
+        echo.feed(chunk)
+    echo.flush()
+    expect(got == ['abc', 'def', 'g'], got)
+
+
+@unit
+def syslinux_cfg_boots_default_at_once():
+    cfg = 'UI menu.c32\nPROMPT 1\nTIMEOUT 50\nSERIAL 0 115200\nLABEL a\n  KERNEL mboot.c32\n' \
+          'LABEL b\n  MENU DEFAULT\n  KERNEL mboot.c32\n'
+    out = harness.boot_default_config(cfg)
+    expect(out.startswith('PROMPT 0\nTIMEOUT 0\nDEFAULT b\n'), out)
+    expect('UI ' not in out and 'TIMEOUT 50' not in out and 'SERIAL 0 115200' in out, out)
+    out = harness.boot_default_config('DEFAULT a\nPROMPT 1\nLABEL a\n')
+    expect(out == 'PROMPT 0\nTIMEOUT 0\nDEFAULT a\nLABEL a\n', repr(out))
+
+
+# --------------------------------------------------------------------------
+# End to end: real guests
+
+class LockedBochsRun(harness.BochsRun):
+    """A run whose disk image carries the lock a killed Bochs leaves behind."""
+
+    def prepare(self):
+        rc = super().prepare()
+        self.log('disk.img.lock').write_text('left by a killed run\n')
+        return rc
+
+
+def e2e_cases(variant: str):
+    """(name, run, check) triples; check(result) raises Failed."""
+    def bochs(name, **kw):
+        return harness.BochsRun(variant, name=f'selftest-{name}', **kw)
+
+    def qemu(name, **kw):
+        return harness.QemuRun(variant, name=f'selftest-{name}', **kw)
+
+    return [
+        ('bochs: a passing run passes', bochs('bochs-pass', args=f'tests={SMALL_TESTS}'), check_pass),
+        ('bochs: inject=fail is a failure', bochs('bochs-fail', args='inject=fail'), check_fail),
+        (f'bochs: inject=hang times out after {HANG_TIMEOUT} s',
+         bochs('bochs-hang', args='inject=hang', timeout=HANG_TIMEOUT), check_hang),
+        ('bochs: inject=panic is a panic', bochs('bochs-panic', args='inject=panic'), check_panic),
+        ('bochs: inject=triple is a triple fault', bochs('bochs-triple', args='inject=triple'),
+         check_triple),
+        ('bochs: a stale disk lock does not matter',
+         LockedBochsRun(variant, name='selftest-bochs-lock', args=f'tests={SMALL_TESTS}'),
+         check_pass),
+        ('qemu: a passing run passes', qemu('qemu-pass', args=f'tests={SMALL_TESTS}'), check_pass),
+        ('qemu: inject=fail is a failure', qemu('qemu-fail', args='inject=fail'), check_fail),
+        ('qemu: inject=hang times out', qemu('qemu-hang', args='inject=hang', timeout=5), check_hang),
+        ('qemu: inject=panic is a panic', qemu('qemu-panic', args='inject=panic'), check_panic),
+        ('qemu: inject=triple is a reset', qemu('qemu-triple', args='inject=triple'),
+         check_qemu_triple),
+    ]
+
+
+def check_pass(r):
+    expect(r.ok, f'not a pass: {r.verdict()}')
+    expect(len(r.report.cases) >= 1, 'no test ran')
+
+
+def check_failure(r, status):
+    expect(not r.ok, 'reported as a pass')
+    expect(r.status == status, f'status {r.status}, expected {status}: {r.reason}')
+
+
+def check_fail(r):
+    check_failure(r, 'fail')
+    expect(r.report.counts()[1] >= 1, 'no failed test in the report')
+    expect(not r.problems, f'inconsistent: {r.problems}')
+    expect_in('tests failed: ', r.reason)
+    failed = [c.name for c in r.report.failed_cases()]
+    expect('inject.fail' in failed, f'inject.fail not among the failed tests {failed}')
+
+
+def check_hang(r):
+    check_failure(r, 'timeout')
+    expect(re.match(r'timeout after \d+ s \(stopped at 0x[0-9a-f]{8} \w+\+0x[0-9a-f]+', r.reason),
+           r.reason)
+    expect(r.tail(), 'no guest output kept for the report')
+    expect(r.cpu_state, 'no CPU state captured')
+
+
+def check_panic(r):
+    check_failure(r, 'panic')
+    expect(r.reason.startswith('panic'), r.reason)
+    expect(r.report.panic, 'no PANIC: lines in the output')
+    if r.emu == 'bochs':
+        expect(r.status_word is not None and r.status_word & 0xffffff00 == harness.PANIC_WORD,
+               f'status word {r.status_word}')
+        expect_in('#PF', r.reason)
+
+
+def check_triple(r):
+    check_failure(r, 'crash')
+    expect_in('triple fault', r.reason)
+
+
+def check_qemu_triple(r):
+    check_failure(r, 'crash')
+    expect_in('reset the machine', r.reason)
+
+
+# --------------------------------------------------------------------------
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def report(self, name: str, error) -> None:
+        if error is None:
+            self.passed += 1
+            print(f'ok - {name}', flush=True)
+        else:
+            self.failed += 1
+            print(f'not ok - {name}: {error}', flush=True)
+
+
+def run_unit(tally: Tally) -> None:
+    for fn in UNIT:
+        try:
+            fn()
+            tally.report(f'unit: {fn.__name__}', None)
+        except Failed as e:
+            tally.report(f'unit: {fn.__name__}', e)
+
+
+def run_e2e(tally: Tally, variant: str, jobs: int) -> None:
+    def one(case):
+        name, run, check = case
+        try:
+            result = run.run()
+        except harness.HarnessError as e:
+            return name, f'could not run: {e}'
+        try:
+            check(result)
+        except Failed as e:
+            return name, f'{e} (logs: {result.logdir})'
+        return name, None
+
+    cases = e2e_cases(variant)
+    # The hang waits longest: start it first.
+    cases.sort(key=lambda c: 'hang' not in c[0])
+    with ThreadPoolExecutor(jobs) as pool:
+        for name, error in pool.map(one, cases):
+            tally.report(name, error)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="the harness's own tests")
+    ap.add_argument('--unit', action='store_true', help='parser tests only, no emulator')
+    ap.add_argument('--variant', default=harness.DEFAULT_VARIANT)
+    ap.add_argument('--jobs', type=int, default=2)
+    opts = ap.parse_args(argv)
+    tally = Tally()
+    run_unit(tally)
+    if not opts.unit:
+        run_e2e(tally, opts.variant, opts.jobs)
+    print(f'{tally.passed} passed, {tally.failed} failed')
+    return 1 if tally.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
