@@ -96,6 +96,13 @@ void arch_console_write(const char *s, size_t len)
 	}
 }
 
+void arch_console_flush(void)
+{
+	/* LSR bit 6 (TEMT): holding register and shift register both empty. */
+	for (u32 spin = 0; have_com1 && !(inb(COM1 + 5) & 0x40) && spin < 1000000; spin++)
+		;
+}
+
 bool arch_console_wait_key(u32 timeout_ms)
 {
 	/* 8042: status port 0x64 bit 0 = output buffer full; data at 0x60. */

@@ -64,6 +64,7 @@ void platform_exit(enum run_status st, u32 detail)
 {
 	cli();
 	printk("# ia32mm: status=%s\n", status_names[st]);
+	arch_console_flush();
 	if (platform == PLATFORM_QEMU)
 		outb(0xf4, QEMU_EXIT_BASE + st); /* isa-debug-exit, if present */
 	if (platform == PLATFORM_BOCHS)

@@ -4,6 +4,7 @@
  */
 #include "kernel/inject.h"
 #include "kernel/printk.h"
+#include "arch/console.h"
 #include "arch/io.h"
 #include "arch/traps.h"
 #include "mm/page_alloc.h"
@@ -36,6 +37,7 @@ static void __noreturn inject_hang(void)
 static void __noreturn inject_triple(void)
 {
 	printk("inject: loading an empty IDT, then int3\n");
+	arch_console_flush();
 	cli();
 	idt_load_empty();
 	__asm__ __volatile__("int3");

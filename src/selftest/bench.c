@@ -32,6 +32,6 @@ int bench_run_all(const char *globs)
 		n++;
 	}
 	current_bench = NULL;
-	printk("# bench: done, %d benchmarks\n", n);
+	printk("# benchmarks: %d run\n", n);
 	return n;
 }
