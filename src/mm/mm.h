@@ -1,0 +1,121 @@
+/*
+ * Address spaces: an mm_struct is a user address space (page tables plus a
+ * sorted list of VMAs); a VMA is a range of it with one set of rights.
+ *
+ * User space is [USER_BASE, TASK_SIZE): the low 3 GiB.  Addresses and
+ * lengths handed in by user space are in 4 KiB (MMUPAGE) units: a VMA may
+ * start or end inside a cluster (pgcl4), which is why a fault maps only the
+ * frames of a cluster that fall inside the VMA.
+ *
+ * Page tables: the top levels (page directory; under PAE the PDPT and its
+ * three user page directories) live in lowmem; PTE pages come from HighMem
+ * in the highpte variants and are reached only through pte_offset_map /
+ * pte_unmap (kmap_atomic slots KM_PTE0 and KM_PTE1).  Kernel page tables are
+ * shared: every mm points at the same kernel PMDs.
+ *
+ * Counting (pgcl4 too): page->count holds one reference per mm that maps
+ * the cluster (plus any kernel references), and page->mapcount + 1 is the
+ * number of mms mapping it; both change once per cluster per mm, however
+ * many of the cluster's 4 KiB PTEs are present (a cluster is mapped at one
+ * cluster-aligned virtual window per mm).
+ *
+ * Locking: one CPU today; mm->page_table_lock is taken around page-table
+ * changes so that the SMP work only has to make it a real lock.
+ */
+#ifndef MM_MM_H
+#define MM_MM_H
+#include "lib/list.h"
+#include "mm/page.h"
+
+#define USER_BASE 0x00001000u  /* page 0 stays unmapped: NULL faults */
+#define TASK_SIZE 0xc0000000u  /* user space ends where the kernel starts */
+#define USER_IMAGE_BASE 0x08048000u /* the test programs, mapped read-only */
+#define USER_STACK_TOP 0xbfff0000u
+#define USER_STACK_SIZE 0x00040000u /* 256 KiB */
+
+/* vm_flags */
+#define VM_READ 0x01u
+#define VM_WRITE 0x02u
+#define VM_EXEC 0x04u
+#define VM_SHARED 0x08u   /* MAP_SHARED: fork shares the pages, no copy-on-write */
+#define VM_IMAGE 0x10u    /* the user image: kernel-owned frames, never freed */
+#define VM_STACK 0x20u
+
+struct anon_vma;
+
+struct vm_area_struct {
+	u32 vm_start, vm_end;          /* [start, end), 4 KiB aligned */
+	u32 vm_flags;
+	u32 vm_pgoff;                  /* linear offset of vm_start, in 4 KiB frames */
+	struct mm_struct *vm_mm;
+	struct list_head vm_list;      /* the mm's VMAs, sorted by address */
+	struct anon_vma *anon_vma;     /* reverse mapping (the rmap work) */
+	struct list_head anon_vma_node;
+};
+
+struct mm_struct {
+	pgd_t *pgd;                    /* lowmem: page directory or PDPT */
+	struct list_head mmap;         /* VMAs, sorted */
+	u32 map_count;                 /* number of VMAs */
+	int users;                     /* tasks using it */
+	u32 rss;                       /* clusters mapped (count once per cluster) */
+	u32 pte_pages;                 /* page-table (PTE) frames allocated */
+	u32 pte_pages_highmem;         /* ... of which in HighMem */
+	u32 lock;                      /* page_table_lock (a spinlock on SMP) */
+	u32 cpu_mask;                  /* CPUs that may cache its translations */
+};
+
+/* mmap/mprotect prot bits (as Linux numbers them) and mmap flags. */
+#define PROT_NONE 0x0
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
+#define PROT_EXEC 0x4
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+
+/* Errors returned (negated) by the mm calls and system calls. */
+#define EPERM 1
+#define ENOENT 2
+#define ESRCH 3
+#define ECHILD 10
+#define EAGAIN 11
+#define ENOMEM 12
+#define EFAULT 14
+#define EBUSY 16
+#define EINVAL 22
+#define ENOSYS 38
+
+void mm_init(void);                       /* caches for mm_struct and VMAs */
+struct mm_struct *mm_alloc(void);         /* empty user space, kernel shared; NULL if out of memory */
+struct mm_struct *dup_mm(struct mm_struct *old); /* fork: VMAs copied, private pages copy-on-write */
+void mmput(struct mm_struct *mm);         /* drops a user; the last one frees everything */
+/* Makes mm the address space of this CPU (loads CR3 when it changes). */
+void switch_mm(struct mm_struct *prev, struct mm_struct *next);
+
+/* Maps the user image (kernel frames [phys, phys+len)) read-only and executable at addr. */
+int map_user_image(struct mm_struct *mm, u32 addr, u32 phys, u32 len);
+/* Anonymous memory; returns the address or a negative error. */
+s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags);
+int do_munmap(struct mm_struct *mm, u32 addr, u32 len);
+int do_mprotect(struct mm_struct *mm, u32 addr, u32 len, u32 prot);
+struct vm_area_struct *find_vma(struct mm_struct *mm, u32 addr); /* the VMA containing addr, or NULL */
+
+/*
+ * A page fault at addr in mm: write (W/R bit), from user mode (U/S bit),
+ * protection violation (P bit) as in the error code (SDM vol. 3 4.7).
+ * Returns 0 when the fault was resolved, -EFAULT when the access is illegal
+ * (no VMA, or rights the VMA lacks), -ENOMEM when memory ran out.
+ */
+int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec);
+
+/* Where a fault went wrong, for the kill report. */
+const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec);
+
+/* The present PTE's frame mapping addr in mm, or 0 (tests and audits). */
+u64 user_pte_frame(struct mm_struct *mm, u32 addr, bool *writable);
+
+extern struct mm_struct *current_mm_of_cpu[8];
+
+#endif
