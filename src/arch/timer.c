@@ -10,6 +10,7 @@
 #define PIT_HZ 1193182 /* 8254 input clock (8254 datasheet) */
 
 volatile u32 jiffies;
+void (*volatile timer_hook)(void);
 
 /*
  * 8259A datasheet: ICW1 (edge, cascade, ICW4 needed), ICW2 vector base,
@@ -45,7 +46,11 @@ void pic_eoi(int irq)
 
 static void timer_tick(struct trap_frame *tf)
 {
+	void (*hook)(void) = timer_hook;
+
 	jiffies++;
+	if (hook)
+		hook();
 	pic_eoi(0);
 }
 

@@ -6,6 +6,10 @@
 #define HZ 100
 
 extern volatile u32 jiffies;
+/* When set, called at every tick after jiffies advances, in interrupt
+ * context (interrupts off): lets a selftest act "later", e.g. release a
+ * pkmap entry while a kmap waits for one. */
+extern void (*volatile timer_hook)(void);
 
 void pic_init(void);
 void pic_unmask(int irq);
