@@ -5,6 +5,8 @@
 #include "arch/pgtable_setup.h"
 #include "arch/io.h"
 #include "mm/bootmem.h"
+#include "mm/ptpool.h"
+#include "lib/string.h"
 
 pgd_t *pgd_alloc_kernel(void)
 {
@@ -43,4 +45,28 @@ void load_kernel_tables(bool use_pse)
 void drop_boot_identity(void)
 {
 	/* The new directory never had one. */
+}
+
+/* The kernel's PDEs (768-1023) are copied: its page tables never change
+ * above the direct map, since vmalloc, pkmap and fixmap tables exist from boot. */
+pgd_t *pgd_alloc_user(void)
+{
+	u64 frame = pt_alloc(PT_LOWMEM);
+	u32 k = pgd_index(PAGE_OFFSET);
+
+	if (!frame)
+		return NULL;
+	pgd_t *pgd = phys_to_virt((u32)(frame << MMUPAGE_SHIFT));
+	memcpy(pgd + k, swapper_pg_dir + k, (PTRS_PER_PGD - k) * sizeof(pgd_t));
+	return pgd;
+}
+
+void pgd_free_user(pgd_t *pgd)
+{
+	pt_free(virt_to_phys(pgd) >> MMUPAGE_SHIFT);
+}
+
+pmd_t *user_pmd(pgd_t *pgd, u32 addr)
+{
+	return (pmd_t *)(pgd + pgd_index(addr));
 }

@@ -10,6 +10,8 @@
 #include "arch/io.h"
 #include "arch/cpu.h"
 #include "mm/bootmem.h"
+#include "mm/ptpool.h"
+#include "mm/slab.h"
 
 /* boot.asm, linked at its physical address. */
 void paging_enter_pae(u32 pdpt_phys, u32 cr4);
@@ -65,4 +67,40 @@ void drop_boot_identity(void)
 	pmd_t none = __pmd(0);
 	set_pmd(kernel_pds[0], none);
 	flush_tlb_local();
+}
+
+static struct kmem_cache *pdpt_cache;
+
+/* A PDPT per address space: 32 bytes, 32-byte aligned, in lowmem (so below
+ * 4 GiB, SDM 4.4.1).  The kernel's PDPTE points at the shared kernel PD. */
+pgd_t *pgd_alloc_user(void)
+{
+	if (!pdpt_cache)
+		pdpt_cache = kmem_cache_create("pae-pdpt", 32, 32);
+	pgd_t *pdpt = kmem_cache_alloc(pdpt_cache, GFP_KERNEL | __GFP_ZERO);
+	if (!pdpt)
+		return NULL;
+	for (int i = 0; i < PTRS_PER_PGD - 1; i++) {
+		u64 frame = pt_alloc(PT_LOWMEM);
+		if (!frame) {
+			pgd_free_user(pdpt);
+			return NULL;
+		}
+		pdpt[i].pgd = (frame << MMUPAGE_SHIFT) | _PAGE_PRESENT;
+	}
+	pdpt[PTRS_PER_PGD - 1] = swapper_pg_dir[PTRS_PER_PGD - 1];
+	return pdpt;
+}
+
+void pgd_free_user(pgd_t *pdpt)
+{
+	for (int i = 0; i < PTRS_PER_PGD - 1; i++)
+		if (pdpt[i].pgd & _PAGE_PRESENT)
+			pt_free((pdpt[i].pgd & PTE_ADDR_MASK) >> MMUPAGE_SHIFT);
+	kmem_cache_free(pdpt_cache, pdpt);
+}
+
+pmd_t *user_pmd(pgd_t *pgd, u32 addr)
+{
+	return pmd_offset(pgd + pgd_index(addr), addr);
 }

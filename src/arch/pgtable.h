@@ -36,6 +36,7 @@
 #define _PAGE_DIRTY 0x040ull
 #define _PAGE_PSE 0x080ull    /* in a PDE: maps a large page */
 #define _PAGE_GLOBAL 0x100ull /* honoured with CR4.PGE (SDM 4.10.2.4) */
+#define _PAGE_PROTNONE 0x200ull /* software: P=0 but the frame stays mapped (bits 11:9 are ignored, SDM 4.3/4.4) */
 #if CONFIG_X86_PAE
 #define _PAGE_NX (1ull << 63) /* XD, with EFER.NXE (SDM 4.4.2) */
 #else
@@ -93,6 +94,27 @@ static inline void invlpg(u32 addr)
 void flush_tlb_local(void);
 /* Flushes global translations too (toggles CR4.PGE, SDM 4.10.4.1). */
 void flush_tlb_all_local(void);
+
+/*
+ * User page tables.  pgd_alloc_user builds the top levels of a new address
+ * space in lowmem (2-level: a page directory; PAE: a PDPT and three user page
+ * directories, allocated now and never changed, since a PDPTE change needs a
+ * CR3 reload, SDM 4.4.1) with the kernel's part shared; NULL if out of memory.
+ */
+pgd_t *pgd_alloc_user(void);
+void pgd_free_user(pgd_t *pgd);
+/* The PMD entry (PDE) of a user address; its table is in lowmem. */
+pmd_t *user_pmd(pgd_t *pgd, u32 addr);
+/* A PDE pointing at a user PTE table (user-accessible, writable: the PTEs decide). */
+static inline pmd_t mk_pmd_user_table(u64 frame)
+{
+	return __pmd((frame << MMUPAGE_SHIFT) | _PAGE_TABLE);
+}
+static inline void pmd_clear(pmd_t *pmd)
+{
+	set_pmd(pmd, __pmd(0));
+}
+static inline u32 pgd_cr3(pgd_t *pgd) { return virt_to_phys(pgd); }
 
 /* The kernel page tables' PMD entry (the PDE) for a kernel address. */
 pmd_t *kernel_pmd(u32 addr);

@@ -6,6 +6,7 @@
 #include "arch/traps.h"
 #include "arch/io.h"
 #include "arch/layout.h"
+#include "arch/fault.h"
 #include "arch/panic_arch.h"
 #include "kernel/printk.h"
 #include "kernel/panic.h"
@@ -83,7 +84,7 @@ void set_irq_handler(int vector, irq_handler_t fn)
 }
 
 /* The fixup for a faulting kernel EIP, or 0 if the fault was not expected. */
-static u32 extable_search(u32 eip)
+u32 extable_fixup(u32 eip)
 {
 	for (const struct extable_entry *e = __ex_table_start; e < __ex_table_end; e++)
 		if (e->insn == eip)
@@ -94,7 +95,10 @@ static u32 extable_search(u32 eip)
 static void exception(struct trap_frame *tf)
 {
 	u32 cr2 = tf->vector == VEC_PF ? read_cr2() : 0;
-	u32 fixup = (tf->cs & 3) == 0 ? extable_search(tf->eip) : 0;
+
+	if (tf->vector == VEC_PF && do_page_fault(tf, cr2))
+		return;
+	u32 fixup = (tf->cs & 3) == 0 ? extable_fixup(tf->eip) : 0;
 
 	if (fixup) {
 		last_fixup.vector = tf->vector;

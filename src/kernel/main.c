@@ -24,6 +24,7 @@
 #include "mm/page.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
+#include "mm/mm.h"
 #include "mm/memmap.h"
 #include "selftest/bench.h"
 #include "selftest/ktest.h"
@@ -102,6 +103,7 @@ static void setup_memory(void)
 	mem_map_init(&boot_memmap);
 	page_alloc_init(&boot_memmap, virt_to_phys(__kernel_end));
 	kmem_cache_init();
+	mm_init();
 }
 
 void kmain(void)

@@ -29,7 +29,7 @@
 
 #define USER_BASE 0x00001000u  /* page 0 stays unmapped: NULL faults */
 #define TASK_SIZE 0xc0000000u  /* user space ends where the kernel starts */
-#define USER_IMAGE_BASE 0x08048000u /* the test programs, mapped read-only */
+#define USER_IMAGE_BASE 0x08000000u /* the test programs, mapped read-only and executable */
 #define USER_STACK_TOP 0xbfff0000u
 #define USER_STACK_SIZE 0x00040000u /* 256 KiB */
 

@@ -1,0 +1,410 @@
+/*
+ * User page tables: demand faults, copy-on-write, fork's copy, unmapping.
+ *
+ * Clusters and windows.  A cluster (one struct page, PAGE_MMUCOUNT frames)
+ * is mapped in an address space at a "window": the PAGE_SIZE-aligned
+ * virtual range whose 4 KiB slots hold its frames in order, slot i <-> frame
+ * i.  A window maps at most one cluster, and a window's PTEs always sit in
+ * one PTE table.  Which of the window's PTEs are present depends on the
+ * VMAs (a VMA may cover part of a window), but the cluster is counted once
+ * per address space: page->count and page->mapcount change when the first
+ * PTE of a window appears and when its last one goes.
+ *
+ * Every user PTE is reached through pte_offset_map/pte_unmap (highpte.h).
+ * The user image (VM_IMAGE) maps kernel frames: never counted, never freed.
+ *
+ * Locking: mm->lock would be held around all of this on SMP; one CPU today.
+ */
+#include "mm/mm.h"
+#include "mm/memory.h"
+#include "mm/highpte.h"
+#include "mm/page_alloc.h"
+#include "mm/ptpool.h"
+#include "kernel/panic.h"
+#include "lib/string.h"
+#include "arch/smp.h"
+
+#define WINDOW_MASK (~(PAGE_SIZE - 1))
+#define WINDOW_SLOTS PAGE_MMUCOUNT
+
+static inline bool pte_mapped(pte_t p)
+{
+	return pte_val(p) & (_PAGE_PRESENT | _PAGE_PROTNONE);
+}
+
+/* The PTE bits a VMA's pages get (PROT_NONE: not present, frame kept). */
+u64 vma_pte_prot(const struct vm_area_struct *vma)
+{
+	u64 prot = _PAGE_USER | _PAGE_NX;
+
+	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		return prot | _PAGE_PROTNONE;
+	prot |= _PAGE_PRESENT;
+	if (vma->vm_flags & VM_WRITE)
+		prot |= _PAGE_RW;
+	if (vma->vm_flags & VM_EXEC)
+		prot &= ~_PAGE_NX; /* XD clear: fetches allowed (SDM 4.6) */
+	return prot;
+}
+
+/* Invalidates addr if mm's translations may be cached on this CPU (SDM 4.10.4.1). */
+void flush_user_page(struct mm_struct *mm, u32 addr)
+{
+	if (current_mm_of_cpu[smp_processor_id()] == mm)
+		invlpg(addr);
+}
+
+/* After page tables were freed: paging-structure caches too (SDM 4.10.3). */
+static void flush_user_all(struct mm_struct *mm)
+{
+	if (current_mm_of_cpu[smp_processor_id()] == mm)
+		flush_tlb_local();
+}
+
+/* The cluster a window maps, from any of its mapped PTEs, or NULL. */
+static struct page *window_page(pte_t *wpte)
+{
+	for (u32 i = 0; i < WINDOW_SLOTS; i++)
+		if (pte_mapped(wpte[i]))
+			return frame_to_page(pte_frame(wpte[i]) - i);
+	return NULL;
+}
+
+/* The PTE table under addr's PDE, allocated if missing; NULL if out of memory. */
+static pmd_t *pmd_alloc_table(struct mm_struct *mm, u32 addr)
+{
+	pmd_t *pmd = user_pmd(mm->pgd, addr);
+
+	if (!pmd_present(*pmd)) {
+		u64 frame = pt_alloc(PT_USER_PTE);
+		if (!frame)
+			return NULL;
+		set_pmd(pmd, mk_pmd_user_table(frame));
+		mm->pte_pages++;
+		if (frame_to_page(frame)->flags & (1u << PG_highmem))
+			mm->pte_pages_highmem++;
+	}
+	return pmd;
+}
+
+/* One more address space maps this cluster. */
+static void cluster_map(struct mm_struct *mm, struct page *page)
+{
+	get_page(page);
+	page->mapcount++;
+	mm->rss++;
+}
+
+/* One address space less maps this cluster; the last reference frees it. */
+static void cluster_unmap(struct mm_struct *mm, struct page *page)
+{
+	page->mapcount--;
+	mm->rss--;
+	put_page(page);
+}
+
+/*
+ * A fault on an unmapped address of an anonymous VMA: the window's cluster,
+ * or a new zeroed one (HighMem allowed), mapped in every slot of the window
+ * that lies inside the VMA.  A cluster other address spaces share stays
+ * read-only: the first write breaks the sharing.
+ */
+static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u32 addr,
+			     pte_t *pte)
+{
+	u32 w = addr & WINDOW_MASK;
+	pte_t *wp = pte - ((addr - w) >> MMUPAGE_SHIFT);
+	struct page *page = window_page(wp);
+	u64 prot = vma_pte_prot(vma);
+
+	if (!page) {
+		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN);
+		if (!page)
+			return -ENOMEM;
+		SetPageFlag(page, PG_anon);
+		page->index = vma->vm_pgoff + ((w - vma->vm_start) >> MMUPAGE_SHIFT);
+		page->count = 0; /* cluster_map takes the address space's reference */
+		cluster_map(mm, page);
+	} else if (page->mapcount > 0) {
+		prot &= ~_PAGE_RW;
+	}
+	for (u32 i = 0; i < WINDOW_SLOTS; i++) {
+		u32 a = w + i * MMUPAGE_SIZE;
+		if (a < vma->vm_start || a >= vma->vm_end || pte_mapped(wp[i]))
+			continue;
+		set_pte(&wp[i], mk_pte_frame(page_to_frame(page) + i, prot));
+	}
+	return 0;
+}
+
+/* Copies a cluster frame by frame through two kmap_atomic slots. */
+static void copy_cluster(struct page *dst, struct page *src)
+{
+	for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
+		void *d = kmap_atomic_frame(page_to_frame(dst) + i, KM_USER0);
+		void *s = kmap_atomic_frame(page_to_frame(src) + i, KM_USER1);
+		memcpy(d, s, MMUPAGE_SIZE);
+		kunmap_atomic(s, KM_USER1);
+		kunmap_atomic(d, KM_USER0);
+	}
+}
+
+/* Points every mapped slot of window w (PTEs wp) at cluster page, with the
+ * rights of the VMA each slot lies in. */
+static void window_remap(struct mm_struct *mm, u32 w, pte_t *wp, struct page *page)
+{
+	for (u32 i = 0; i < WINDOW_SLOTS; i++) {
+		u32 a = w + i * MMUPAGE_SIZE;
+		if (!pte_mapped(wp[i]))
+			continue;
+		struct vm_area_struct *v = find_vma(mm, a);
+		u64 prot = v ? vma_pte_prot(v) : (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX);
+		set_pte(&wp[i], mk_pte_frame(page_to_frame(page) + i, prot));
+		flush_user_page(mm, a);
+	}
+}
+
+/*
+ * A write to a present read-only PTE in a writable VMA: copy-on-write.  The
+ * last address space mapping the cluster takes it over; otherwise the
+ * window gets a private copy.
+ */
+static int do_wp_page(struct mm_struct *mm, u32 addr, pte_t *pte)
+{
+	u32 w = addr & WINDOW_MASK;
+	pte_t *wp = pte - ((addr - w) >> MMUPAGE_SHIFT);
+	struct page *old = window_page(wp);
+
+	if (PageFlag(old, PG_reserved))
+		return -EFAULT;
+	if (old->mapcount == 0 && old->count == 1) {
+		window_remap(mm, w, wp, old); /* the last sharer reuses the page */
+		return 0;
+	}
+	struct page *copy = alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
+	if (!copy)
+		return -ENOMEM;
+	copy_cluster(copy, old);
+	SetPageFlag(copy, PG_anon);
+	copy->index = old->index;
+	copy->count = 0;
+	cluster_map(mm, copy);
+	window_remap(mm, w, wp, copy);
+	cluster_unmap(mm, old);
+	return 0;
+}
+
+/* The user image maps kernel frames: vm_pgoff is the first frame. */
+static int do_image_page(struct vm_area_struct *vma, u32 addr, pte_t *pte)
+{
+	u64 frame = vma->vm_pgoff + ((addr - vma->vm_start) >> MMUPAGE_SHIFT);
+	set_pte(pte, mk_pte_frame(frame, vma_pte_prot(vma)));
+	return 0;
+}
+
+static bool vma_allows(const struct vm_area_struct *vma, bool write, bool exec)
+{
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return false;
+	if (exec && !(vma->vm_flags & VM_EXEC))
+		return false;
+	return vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC);
+}
+
+const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
+{
+	struct vm_area_struct *vma = mm ? find_vma(mm, addr) : NULL;
+
+	if (addr >= TASK_SIZE)
+		return "kernel address";
+	if (!vma)
+		return "no VMA";
+	if (!vma_allows(vma, write, exec))
+		return write ? "VMA not writable" : exec ? "VMA not executable" : "VMA not readable";
+	return "out of memory";
+}
+
+int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	int ret = 0;
+
+	if (!vma || !vma_allows(vma, write, exec))
+		return -EFAULT;
+	pmd_t *pmd = pmd_alloc_table(mm, addr);
+	if (!pmd)
+		return -ENOMEM;
+	pte_t *pte = pte_offset_map(pmd, addr);
+	pte_t e = ptep_get(pte);
+	if (vma->vm_flags & VM_IMAGE)
+		ret = pte_present(e) ? -EFAULT : do_image_page(vma, addr, pte);
+	else if (!pte_mapped(e))
+		ret = do_anonymous_page(mm, vma, addr, pte);
+	else if (write && !pte_write(e))
+		ret = do_wp_page(mm, addr, pte);
+	else
+		flush_user_page(mm, addr); /* rights were raised without a flush (SDM 4.10.4.3) */
+	pte_unmap(pte);
+	return ret;
+}
+
+/* Frees the PTE table under pmd if none of its entries is in use. */
+static void free_table_if_empty(struct mm_struct *mm, pmd_t *pmd, u32 table_base)
+{
+	pte_t *pt = pte_offset_map(pmd, table_base);
+	for (u32 i = 0; i < PTRS_PER_PTE; i++)
+		if (!pte_none(pt[i])) {
+			pte_unmap(pt);
+			return;
+		}
+	pte_unmap(pt);
+	u64 frame = pmd_table_paddr(*pmd) >> MMUPAGE_SHIFT;
+	pmd_clear(pmd);
+	flush_user_all(mm);
+	if (frame_to_page(frame)->flags & (1u << PG_highmem))
+		mm->pte_pages_highmem--;
+	mm->pte_pages--;
+	pt_free(frame);
+}
+
+/*
+ * Unmaps [start, end) of vma in one PTE table (pt, mapped): clears the
+ * PTEs, and drops a cluster when the last slot of its window goes.
+ */
+static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *pt, u32 start,
+		      u32 end)
+{
+	bool counted = !(vma->vm_flags & VM_IMAGE);
+
+	for (u32 w = start & WINDOW_MASK; w < end; w += PAGE_SIZE) {
+		pte_t *wp = pt + pte_index(w);
+		struct page *page = window_page(wp);
+		for (u32 i = 0; i < WINDOW_SLOTS; i++) {
+			u32 a = w + i * MMUPAGE_SIZE;
+			if (a < start || a >= end || !pte_mapped(wp[i]))
+				continue;
+			ptep_get_and_clear(&wp[i]);
+			flush_user_page(mm, a);
+		}
+		if (page && counted && !window_page(wp))
+			cluster_unmap(mm, page);
+	}
+}
+
+void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
+{
+	for (u64 a = start; a < end;) {
+		u32 table = (u32)a & PMD_MASK;
+		u32 stop = (u32)MIN((u64)table + PMD_SIZE, (u64)end);
+		pmd_t *pmd = user_pmd(mm->pgd, (u32)a);
+		if (pmd_present(*pmd)) {
+			pte_t *pt = pte_offset_map(pmd, table);
+			zap_table(mm, vma, pt, (u32)a, stop);
+			pte_unmap(pt);
+			free_table_if_empty(mm, pmd, table);
+		}
+		a = stop;
+	}
+}
+
+/* Copies one PTE table's part of a VMA into the child, write-protecting
+ * private pages on both sides. */
+static void copy_table(struct mm_struct *dst, struct vm_area_struct *vma, pte_t *spt, pte_t *dpt,
+		       u32 start, u32 end)
+{
+	bool cow = !(vma->vm_flags & (VM_SHARED | VM_IMAGE));
+
+	for (u32 a = start; a < end; a += MMUPAGE_SIZE) {
+		pte_t *s = &spt[pte_index(a)];
+		pte_t e = ptep_get(s);
+		if (!pte_mapped(e))
+			continue;
+		if (cow && pte_write(e)) {
+			e = __pte(pte_val(e) & ~_PAGE_RW);
+			set_pte(s, e);
+		}
+		pte_t *wd = dpt + pte_index(a & WINDOW_MASK);
+		if (!(vma->vm_flags & VM_IMAGE) && !window_page(wd))
+			cluster_map(dst, frame_to_page(pte_frame(e) - ((a & ~WINDOW_MASK) >> MMUPAGE_SHIFT)));
+		set_pte(&dpt[pte_index(a)], e);
+	}
+}
+
+int copy_vma_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area_struct *vma)
+{
+	for (u64 a = vma->vm_start; a < vma->vm_end;) {
+		u32 table = (u32)a & PMD_MASK;
+		u32 stop = (u32)MIN((u64)table + PMD_SIZE, (u64)vma->vm_end);
+		pmd_t *spmd = user_pmd(src->pgd, (u32)a);
+		if (pmd_present(*spmd)) {
+			pmd_t *dpmd = pmd_alloc_table(dst, (u32)a);
+			if (!dpmd)
+				return -ENOMEM;
+			pte_t *spt = pte_offset_map(spmd, table);
+			pte_t *dpt = pte_offset_map_nested(dpmd, table);
+			copy_table(dst, vma, spt - pte_index(table), dpt - pte_index(table), (u32)a, stop);
+			pte_unmap_nested(dpt);
+			pte_unmap(spt);
+		}
+		a = stop;
+	}
+	flush_user_all(src); /* the parent's PTEs lost their write bit */
+	return 0;
+}
+
+/* Applies vma's (new) rights to its present PTEs in [start, end). */
+void change_protection(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
+{
+	u64 prot = vma_pte_prot(vma);
+
+	for (u32 a = start; a < end; a += MMUPAGE_SIZE) {
+		pmd_t *pmd = user_pmd(mm->pgd, a);
+		if (!pmd_present(*pmd)) {
+			a = (a & PMD_MASK) + PMD_SIZE - MMUPAGE_SIZE;
+			if (a >= end - MMUPAGE_SIZE)
+				break;
+			continue;
+		}
+		pte_t *pte = pte_offset_map(pmd, a);
+		pte_t e = ptep_get(pte);
+		if (pte_mapped(e)) {
+			struct page *page = frame_to_page(pte_frame(e));
+			u64 p = prot;
+			/* A shared cluster stays read-only: the write fault copies it. */
+			if (!(vma->vm_flags & VM_IMAGE) && page->mapcount > 0 && !(vma->vm_flags & VM_SHARED))
+				p &= ~_PAGE_RW;
+			set_pte(pte, mk_pte_frame(pte_frame(e), p));
+			flush_user_page(mm, a);
+		}
+		pte_unmap(pte);
+	}
+}
+
+void free_user_tables(struct mm_struct *mm)
+{
+	for (u64 a = 0; a < TASK_SIZE; a += PMD_SIZE) {
+		pmd_t *pmd = user_pmd(mm->pgd, (u32)a);
+		if (pmd_present(*pmd))
+			free_table_if_empty(mm, pmd, (u32)a);
+		if (pmd_present(*pmd))
+			panic("free_user_tables: a PTE table at %08x still maps pages", (u32)a);
+	}
+}
+
+u64 user_pte_frame(struct mm_struct *mm, u32 addr, bool *writable)
+{
+	pmd_t *pmd = user_pmd(mm->pgd, addr);
+	u64 frame = 0;
+
+	if (!pmd_present(*pmd))
+		return 0;
+	pte_t *pte = pte_offset_map(pmd, addr);
+	pte_t e = ptep_get(pte);
+	if (pte_present(e)) {
+		frame = pte_frame(e);
+		if (writable)
+			*writable = pte_write(e);
+	}
+	pte_unmap(pte);
+	return frame;
+}

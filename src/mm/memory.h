@@ -1,0 +1,32 @@
+/* What mmap.c needs from memory.c (page tables) and from the reverse map. */
+#ifndef MM_MEMORY_H
+#define MM_MEMORY_H
+#include "mm/mm.h"
+
+extern struct mm_struct init_mm;
+
+/* Clears the PTEs of [start, end) in vma and drops the clusters they mapped. */
+void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end);
+/* fork: copies vma's PTEs into dst, private pages write-protected on both sides. */
+int copy_vma_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area_struct *vma);
+/* Rewrites the present PTEs of [start, end) with vma's rights. */
+void change_protection(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end);
+/* Frees every PTE table (all must be empty) of mm. */
+void free_user_tables(struct mm_struct *mm);
+u64 vma_pte_prot(const struct vm_area_struct *vma);
+void flush_user_page(struct mm_struct *mm, u32 addr);
+int map_user_stack(struct mm_struct *mm);
+
+/* Reverse-map hooks (anon_vma comes with the rmap work): a VMA copied at
+ * fork joins its parent's anon_vma; a VMA going away leaves it. */
+static inline int vma_dup(struct vm_area_struct *child, struct vm_area_struct *parent)
+{
+	child->anon_vma = parent->anon_vma;
+	return 0;
+}
+static inline void vma_release(struct vm_area_struct *vma)
+{
+	vma->anon_vma = NULL;
+}
+
+#endif

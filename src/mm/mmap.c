@@ -1,0 +1,320 @@
+/*
+ * Address spaces and their VMAs (see mm.h): creating, duplicating at fork,
+ * tearing down, and the mmap / munmap / mprotect calls.  The page-table
+ * work is in memory.c.
+ *
+ * The VMA list is sorted and non-overlapping; a call that covers part of a
+ * VMA first splits it at the range's edges, so every operation then works on
+ * whole VMAs.
+ */
+#include "mm/mm.h"
+#include "mm/memory.h"
+#include "mm/slab.h"
+#include "kernel/panic.h"
+#include "lib/string.h"
+#include "arch/io.h"
+#include "arch/smp.h"
+
+#define TASK_UNMAPPED_BASE 0x40000000u /* where mmap(NULL, ...) starts looking */
+
+static struct kmem_cache *mm_cache, *vma_cache;
+struct mm_struct init_mm; /* the kernel-only address space: swapper_pg_dir */
+struct mm_struct *current_mm_of_cpu[8];
+
+void mm_init(void)
+{
+	mm_cache = kmem_cache_create("mm_struct", sizeof(struct mm_struct), 4);
+	vma_cache = kmem_cache_create("vm_area_struct", sizeof(struct vm_area_struct), 4);
+	init_mm.pgd = swapper_pg_dir;
+	INIT_LIST_HEAD(&init_mm.mmap);
+	init_mm.users = 1;
+	current_mm_of_cpu[smp_processor_id()] = &init_mm;
+}
+
+struct mm_struct *mm_alloc(void)
+{
+	struct mm_struct *mm = kmem_cache_alloc(mm_cache, GFP_KERNEL | __GFP_ZERO);
+
+	if (!mm)
+		return NULL;
+	mm->pgd = pgd_alloc_user();
+	if (!mm->pgd) {
+		kmem_cache_free(mm_cache, mm);
+		return NULL;
+	}
+	INIT_LIST_HEAD(&mm->mmap);
+	mm->users = 1;
+	return mm;
+}
+
+void switch_mm(struct mm_struct *prev, struct mm_struct *next)
+{
+	int cpu = smp_processor_id();
+
+	if (!next)
+		next = &init_mm;
+	if (current_mm_of_cpu[cpu] == next)
+		return;
+	if (prev)
+		prev->cpu_mask &= ~(1u << cpu);
+	next->cpu_mask |= 1u << cpu;
+	current_mm_of_cpu[cpu] = next;
+	/* Loads the new tables; non-global entries are flushed (SDM 4.10.4.1);
+	 * under PAE the four PDPTEs are loaded here too (SDM 4.4.1). */
+	write_cr3(pgd_cr3(next->pgd));
+}
+
+struct vm_area_struct *find_vma(struct mm_struct *mm, u32 addr)
+{
+	struct list_head *l;
+
+	list_for_each(l, &mm->mmap) {
+		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, vm_list);
+		if (addr < v->vm_start)
+			return NULL;
+		if (addr < v->vm_end)
+			return v;
+	}
+	return NULL;
+}
+
+/* Inserts vma in address order. */
+static void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct list_head *l;
+
+	list_for_each(l, &mm->mmap)
+		if (list_entry(l, struct vm_area_struct, vm_list)->vm_start > vma->vm_start)
+			break;
+	list_add_tail(&vma->vm_list, l);
+	vma->vm_mm = mm;
+	mm->map_count++;
+}
+
+static void vma_unlink_free(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	list_del(&vma->vm_list);
+	mm->map_count--;
+	kmem_cache_free(vma_cache, vma);
+}
+
+static struct vm_area_struct *vma_new(u32 start, u32 end, u32 flags, u32 pgoff)
+{
+	struct vm_area_struct *v = kmem_cache_alloc(vma_cache, GFP_KERNEL | __GFP_ZERO);
+
+	if (v) {
+		v->vm_start = start;
+		v->vm_end = end;
+		v->vm_flags = flags;
+		v->vm_pgoff = pgoff;
+		INIT_LIST_HEAD(&v->anon_vma_node);
+	}
+	return v;
+}
+
+/* Splits vma at addr (inside it): vma keeps [start, addr), a new VMA gets the rest. */
+static int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, u32 addr)
+{
+	struct vm_area_struct *tail = vma_new(addr, vma->vm_end, vma->vm_flags,
+					      vma->vm_pgoff + ((addr - vma->vm_start) >> MMUPAGE_SHIFT));
+	if (!tail)
+		return -ENOMEM;
+	tail->anon_vma = vma->anon_vma;
+	vma->vm_end = addr;
+	vma_link(mm, tail);
+	return 0;
+}
+
+/* Splits the VMAs that straddle start or end, so [start, end) covers whole VMAs. */
+static int split_range(struct mm_struct *mm, u32 start, u32 end)
+{
+	struct vm_area_struct *v = find_vma(mm, start);
+	int err = 0;
+
+	if (v && v->vm_start < start)
+		err = vma_split(mm, v, start);
+	v = find_vma(mm, end);
+	if (!err && v && v->vm_start < end)
+		err = vma_split(mm, v, end);
+	return err;
+}
+
+static bool range_ok(u32 addr, u32 len)
+{
+	return !(addr & ~MMUPAGE_MASK) && len && addr >= USER_BASE && addr + len > addr &&
+	       addr + len <= TASK_SIZE;
+}
+
+static u32 prot_to_flags(u32 prot)
+{
+	return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
+	       ((prot & PROT_EXEC) ? VM_EXEC : 0);
+}
+
+/* A free gap of len bytes at or above TASK_UNMAPPED_BASE, or 0. */
+static u32 find_free_area(struct mm_struct *mm, u32 len)
+{
+	u32 addr = TASK_UNMAPPED_BASE;
+	struct list_head *l;
+
+	list_for_each(l, &mm->mmap) {
+		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, vm_list);
+		if (v->vm_end <= addr)
+			continue;
+		if (v->vm_start >= addr + len)
+			break;
+		addr = ALIGN_UP(v->vm_end, PAGE_SIZE);
+	}
+	return (u64)addr + len <= USER_STACK_TOP - USER_STACK_SIZE ? addr : 0;
+}
+
+/* The next VMA at or after addr, or NULL. */
+static struct vm_area_struct *vma_at_or_after(struct mm_struct *mm, u32 addr)
+{
+	struct list_head *l;
+
+	list_for_each(l, &mm->mmap) {
+		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, vm_list);
+		if (v->vm_end > addr)
+			return v;
+	}
+	return NULL;
+}
+
+int do_munmap(struct mm_struct *mm, u32 addr, u32 len)
+{
+	len = ALIGN_UP(len, MMUPAGE_SIZE);
+	if (!range_ok(addr, len))
+		return -EINVAL;
+	u32 end = addr + len;
+	int err = split_range(mm, addr, end);
+	if (err)
+		return err;
+	struct vm_area_struct *v;
+	while ((v = vma_at_or_after(mm, addr)) && v->vm_start < end) {
+		zap_vma_range(mm, v, v->vm_start, v->vm_end);
+		vma_release(v);
+		vma_unlink_free(mm, v);
+	}
+	return 0;
+}
+
+s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
+{
+	u32 vmf;
+
+	if (!(flags & MAP_ANONYMOUS) || !(flags & (MAP_SHARED | MAP_PRIVATE)) ||
+	    (flags & MAP_SHARED && flags & MAP_PRIVATE) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	len = ALIGN_UP(len, MMUPAGE_SIZE);
+	if (!len || len > TASK_SIZE)
+		return -EINVAL;
+	if (flags & MAP_FIXED) {
+		if (!range_ok(addr, len))
+			return -EINVAL;
+		int err = do_munmap(mm, addr, len);
+		if (err)
+			return err;
+	} else {
+		addr = find_free_area(mm, len);
+		if (!addr)
+			return -ENOMEM;
+	}
+	vmf = prot_to_flags(prot) | ((flags & MAP_SHARED) ? VM_SHARED : 0);
+	struct vm_area_struct *v = vma_new(addr, addr + len, vmf, addr >> MMUPAGE_SHIFT);
+	if (!v)
+		return -ENOMEM;
+	vma_link(mm, v);
+	return (s32)addr;
+}
+
+int do_mprotect(struct mm_struct *mm, u32 addr, u32 len, u32 prot)
+{
+	len = ALIGN_UP(len, MMUPAGE_SIZE);
+	if (!range_ok(addr, len) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	u32 end = addr + len;
+	/* The whole range must be mapped (as POSIX asks: ENOMEM otherwise). */
+	for (u32 a = addr; a < end;) {
+		struct vm_area_struct *v = find_vma(mm, a);
+		if (!v)
+			return -ENOMEM;
+		if (v->vm_flags & VM_IMAGE)
+			return -EPERM;
+		a = v->vm_end;
+	}
+	int err = split_range(mm, addr, end);
+	if (err)
+		return err;
+	for (struct vm_area_struct *v = vma_at_or_after(mm, addr); v && v->vm_start < end;
+	     v = vma_at_or_after(mm, v->vm_end)) {
+		v->vm_flags = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot_to_flags(prot);
+		change_protection(mm, v, v->vm_start, v->vm_end);
+	}
+	return 0;
+}
+
+int map_user_image(struct mm_struct *mm, u32 addr, u32 phys, u32 len)
+{
+	struct vm_area_struct *v = vma_new(addr, addr + ALIGN_UP(len, MMUPAGE_SIZE),
+					   VM_READ | VM_EXEC | VM_IMAGE, phys >> MMUPAGE_SHIFT);
+	if (!v)
+		return -ENOMEM;
+	vma_link(mm, v);
+	return 0;
+}
+
+int map_user_stack(struct mm_struct *mm)
+{
+	struct vm_area_struct *v = vma_new(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP,
+					   VM_READ | VM_WRITE | VM_STACK,
+					   (USER_STACK_TOP - USER_STACK_SIZE) >> MMUPAGE_SHIFT);
+	if (!v)
+		return -ENOMEM;
+	vma_link(mm, v);
+	return 0;
+}
+
+struct mm_struct *dup_mm(struct mm_struct *old)
+{
+	struct mm_struct *mm = mm_alloc();
+	struct list_head *l;
+
+	if (!mm)
+		return NULL;
+	list_for_each(l, &old->mmap) {
+		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, vm_list);
+		struct vm_area_struct *c = vma_new(v->vm_start, v->vm_end, v->vm_flags, v->vm_pgoff);
+		if (!c)
+			goto fail;
+		vma_link(mm, c);
+		if (vma_dup(c, v) || copy_vma_range(mm, old, v))
+			goto fail;
+	}
+	return mm;
+fail:
+	mmput(mm);
+	return NULL;
+}
+
+void mmput(struct mm_struct *mm)
+{
+	int cpu = smp_processor_id();
+
+	if (!mm || --mm->users > 0)
+		return;
+	/* Tables are about to go: this CPU must not be running on them. */
+	if (current_mm_of_cpu[cpu] == mm)
+		switch_mm(mm, &init_mm);
+	while (!list_empty(&mm->mmap)) {
+		struct vm_area_struct *v = list_first_entry(&mm->mmap, struct vm_area_struct, vm_list);
+		zap_vma_range(mm, v, v->vm_start, v->vm_end);
+		vma_release(v);
+		vma_unlink_free(mm, v);
+	}
+	free_user_tables(mm);
+	if (mm->rss || mm->pte_pages)
+		panic("mmput: %u clusters and %u PTE tables still accounted", mm->rss, mm->pte_pages);
+	pgd_free_user(mm->pgd);
+	kmem_cache_free(mm_cache, mm);
+}

@@ -1,0 +1,311 @@
+/*
+ * Suite "mm": address spaces driven from the kernel through copy_to_user /
+ * copy_from_user (each copy faults pages in exactly as a user access would):
+ * demand-zero pages, cluster windows, copy-on-write after dup_mm, partial
+ * munmap and mprotect, highpte placement, and exact teardown.
+ */
+#include "selftest/ktest.h"
+#include "arch/uaccess.h"
+#include "mm/highmem.h"
+#include "mm/memory.h"
+#include "mm/mm.h"
+#include "mm/page_alloc.h"
+#include "mm/ptpool.h"
+#include "lib/string.h"
+
+#define RW (PROT_READ | PROT_WRITE)
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+
+struct baseline {
+	u32 free_pages;
+	u32 pt_frames[PT_NR_POOLS];
+};
+
+/* The slab caches behind mm_struct, VMAs and PDPTs keep one slab each once
+ * used: a throwaway address space first makes the baseline stable. */
+static void snap(struct baseline *b)
+{
+	struct mm_struct *warm = mm_alloc();
+	if (warm) {
+		do_mmap(warm, 0, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+		mmput(warm);
+	}
+	drain_local_pages();
+	b->free_pages = nr_free_pages();
+	for (int i = 0; i < PT_NR_POOLS; i++)
+		b->pt_frames[i] = pt_stats.in_use[i];
+}
+
+static bool same_as(const struct baseline *b)
+{
+	struct baseline now;
+	snap(&now);
+	if (now.free_pages != b->free_pages)
+		ktest_diag("free pages %u, baseline %u", now.free_pages, b->free_pages);
+	return !memcmp(&now, b, sizeof(now));
+}
+
+static u32 put32(u32 addr, u32 v)
+{
+	return copy_to_user(addr, &v, 4);
+}
+
+static u32 get32(u32 addr, bool *ok)
+{
+	u32 v = 0;
+	*ok = copy_from_user(&v, addr, 4) == 0;
+	return v;
+}
+
+/* A fresh address space, made current on this CPU. */
+static struct mm_struct *enter_new_mm(void)
+{
+	struct mm_struct *mm = mm_alloc();
+	if (mm)
+		switch_mm(NULL, mm);
+	return mm;
+}
+
+static void leave_mm(struct mm_struct *mm)
+{
+	switch_mm(mm, NULL);
+	mmput(mm);
+}
+
+KTEST(mm, demand_zero)
+{
+	struct baseline base;
+	bool ok;
+
+	snap(&base);
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	s32 a = do_mmap(mm, 0, MIB(1), RW, ANON);
+	KT_ASSERT_GT(a, 0);
+	KT_ASSERT_EQ(mm->rss, 0);
+	KT_ASSERT_EQ(get32(a + 0x1234 * 4, &ok), 0);
+	KT_ASSERT(ok);
+	KT_ASSERT_EQ(mm->rss, 1);
+	for (u32 off = 0; off < MIB(1); off += MMUPAGE_SIZE)
+		KT_ASSERT_EQ(put32(a + off + 8, off ^ 0x5a5a5a5a), 0);
+	for (u32 off = 0; off < MIB(1); off += MMUPAGE_SIZE)
+		KT_ASSERT_EQ(get32(a + off + 8, &ok), off ^ 0x5a5a5a5a);
+	KT_ASSERT_EQ(mm->rss, MIB(1) / PAGE_SIZE); /* once per cluster */
+	leave_mm(mm);
+	KT_ASSERT(same_as(&base));
+}
+
+/* One fault maps every slot of the cluster's window that lies in the VMA. */
+KTEST(mm, cluster_window)
+{
+	bool w, ok;
+	if (PAGE_MMUCOUNT == 1)
+		KT_SKIP("pgcl1: a cluster is a single frame, there is no window to fill");
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	u32 win = 0x50000000;
+	/* A VMA covering the window's last three slots only. */
+	KT_ASSERT_EQ(do_mmap(mm, win + MMUPAGE_SIZE, PAGE_SIZE * 2, RW, ANON | MAP_FIXED),
+		     (s32)(win + MMUPAGE_SIZE));
+	KT_ASSERT_EQ(put32(win + PAGE_SIZE - 4, 7), 0);
+	KT_ASSERT_EQ(user_pte_frame(mm, win, &w), 0); /* outside the VMA */
+	u64 f = user_pte_frame(mm, win + PAGE_SIZE - MMUPAGE_SIZE, &w);
+	KT_ASSERT(f);
+	for (u32 i = 1; i < PAGE_MMUCOUNT; i++)
+		KT_ASSERT_EQ(user_pte_frame(mm, win + i * MMUPAGE_SIZE, &w), f - (PAGE_MMUCOUNT - 1) + i);
+	KT_ASSERT_EQ((f + 1) % PAGE_MMUCOUNT, 0); /* slot i <-> frame i of the cluster */
+	KT_ASSERT_EQ(mm->rss, 1);
+	KT_ASSERT_EQ(get32(win + PAGE_SIZE - 4, &ok), 7);
+	leave_mm(mm);
+}
+
+/* dup_mm shares private pages read-only; the first write copies; the last
+ * sharer writes in place. */
+KTEST(mm, copy_on_write)
+{
+	struct baseline base;
+	bool ok, wr;
+
+	snap(&base);
+	struct mm_struct *parent = enter_new_mm();
+	KT_ASSERT(parent);
+	s32 a = do_mmap(parent, 0, PAGE_SIZE * 4, RW, ANON);
+	for (u32 i = 0; i < 4; i++)
+		KT_ASSERT_EQ(put32(a + i * PAGE_SIZE, 100 + i), 0);
+	u64 f0 = user_pte_frame(parent, a, &wr);
+	KT_ASSERT(wr);
+	struct mm_struct *child = dup_mm(parent);
+	KT_ASSERT(child);
+	KT_ASSERT_EQ(user_pte_frame(parent, a, &wr), f0);
+	KT_ASSERT(!wr);
+	KT_ASSERT_EQ(user_pte_frame(child, a, &wr), f0);
+	KT_ASSERT(!wr);
+	struct page *pg = frame_to_page(f0);
+	KT_ASSERT_EQ(pg->count, 2);
+	KT_ASSERT_EQ(pg->mapcount, 1);
+	/* The child writes: it gets its own copy, with the old contents. */
+	switch_mm(parent, child);
+	KT_ASSERT_EQ(put32(a + 4, 55), 0);
+	u64 fc = user_pte_frame(child, a, &wr);
+	KT_ASSERT(fc != f0 && wr);
+	KT_ASSERT_EQ(get32(a, &ok), 100);
+	KT_ASSERT_EQ(pg->count, 1);
+	KT_ASSERT_EQ(pg->mapcount, 0);
+	/* The parent, now the last sharer, writes in place. */
+	switch_mm(child, parent);
+	KT_ASSERT_EQ(put32(a + 4, 66), 0);
+	KT_ASSERT_EQ(user_pte_frame(parent, a, &wr), f0);
+	KT_ASSERT(wr);
+	KT_ASSERT_EQ(get32(a + 4, &ok), 66);
+	switch_mm(parent, child);
+	KT_ASSERT_EQ(get32(a + 4, &ok), 55);
+	KT_ASSERT_EQ(get32(a + 3 * PAGE_SIZE, &ok), 103);
+	switch_mm(child, NULL);
+	mmput(child);
+	leave_mm(parent);
+	KT_ASSERT(same_as(&base));
+}
+
+/* A fork tree three deep: every generation writes its own value; each sees
+ * its own and its ancestors' untouched pages. */
+KTEST(mm, fork_tree)
+{
+	struct baseline base;
+	struct mm_struct *gen[4];
+	bool ok;
+
+	snap(&base);
+	gen[0] = enter_new_mm();
+	KT_ASSERT(gen[0]);
+	s32 a = do_mmap(gen[0], 0, PAGE_SIZE * 8, RW, ANON);
+	for (u32 i = 0; i < 8; i++)
+		put32(a + i * PAGE_SIZE, 0xa000 + i);
+	for (int g = 1; g < 4; g++) {
+		gen[g] = dup_mm(gen[g - 1]);
+		KT_ASSERT(gen[g]);
+		switch_mm(gen[g - 1], gen[g]);
+		put32(a + g * PAGE_SIZE, 0xb000 + g); /* generation g changes page g */
+	}
+	for (int g = 0; g < 4; g++) {
+		switch_mm(NULL, gen[g]);
+		for (u32 i = 0; i < 8; i++) {
+			u32 want = (i >= 1 && i <= (u32)g) ? 0xb000 + i : 0xa000 + i;
+			KT_ASSERT_EQ(get32(a + i * PAGE_SIZE, &ok), want);
+		}
+	}
+	/* Page 7 was never written after the forks: one cluster, four mappers. */
+	bool wr;
+	struct page *shared = frame_to_page(user_pte_frame(gen[3], a + 7 * PAGE_SIZE, &wr));
+	KT_ASSERT_EQ(shared->mapcount, 3);
+	KT_ASSERT_EQ(shared->count, 4);
+	switch_mm(NULL, NULL);
+	for (int g = 3; g >= 0; g--)
+		mmput(gen[g]);
+	KT_ASSERT(same_as(&base));
+}
+
+/* munmap of part of a window clears those slots but keeps the cluster
+ * counted until its last slot goes. */
+KTEST(mm, munmap_partial)
+{
+	struct baseline base;
+	bool ok, w;
+
+	snap(&base);
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	s32 a = do_mmap(mm, 0, PAGE_SIZE * 4, RW, ANON);
+	for (u32 off = 0; off < PAGE_SIZE * 4; off += MMUPAGE_SIZE)
+		put32(a + off, off);
+	KT_ASSERT_EQ(mm->rss, 4);
+	KT_ASSERT_EQ(do_munmap(mm, a + PAGE_SIZE, MMUPAGE_SIZE), 0);
+	KT_ASSERT_EQ(mm->map_count, 2);
+	KT_ASSERT_EQ(user_pte_frame(mm, a + PAGE_SIZE, &w), 0);
+	KT_ASSERT_EQ(get32(a + PAGE_SIZE, &ok), 0);
+	KT_ASSERT(!ok); /* no VMA there any more */
+	KT_ASSERT_EQ(mm->rss, PAGE_MMUCOUNT > 1 ? 4 : 3);
+	KT_ASSERT_EQ(do_munmap(mm, a + PAGE_SIZE, PAGE_SIZE), 0);
+	KT_ASSERT_EQ(mm->rss, 3);
+	KT_ASSERT_EQ(get32(a + 2 * PAGE_SIZE, &ok), 2 * PAGE_SIZE);
+	KT_ASSERT(ok);
+	KT_ASSERT_EQ(do_munmap(mm, a, 4 * PAGE_SIZE), 0);
+	KT_ASSERT_EQ(mm->rss, 0);
+	KT_ASSERT_EQ(mm->map_count, 0);
+	KT_ASSERT_EQ(mm->pte_pages, 0); /* the empty table went too */
+	leave_mm(mm);
+	KT_ASSERT(same_as(&base));
+}
+
+/* mprotect on part of a VMA: split in three, rights enforced, data kept. */
+KTEST(mm, mprotect_partial)
+{
+	bool ok;
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	s32 a = do_mmap(mm, 0, PAGE_SIZE * 3, RW, ANON);
+	for (u32 i = 0; i < 3; i++)
+		put32(a + i * PAGE_SIZE, i + 1);
+	KT_ASSERT_EQ(do_mprotect(mm, a + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
+	KT_ASSERT_EQ(mm->map_count, 3);
+	KT_ASSERT_NE(put32(a + PAGE_SIZE, 9), 0);     /* read-only now */
+	KT_ASSERT_EQ(get32(a + PAGE_SIZE, &ok), 2);
+	KT_ASSERT_EQ(put32(a, 9), 0);                 /* neighbours still writable */
+	KT_ASSERT_EQ(do_mprotect(mm, a + PAGE_SIZE, PAGE_SIZE, PROT_NONE), 0);
+	get32(a + PAGE_SIZE, &ok);
+	KT_ASSERT(!ok);                               /* not even readable */
+	KT_ASSERT_EQ(do_mprotect(mm, a + PAGE_SIZE, PAGE_SIZE, RW), 0);
+	KT_ASSERT_EQ(get32(a + PAGE_SIZE, &ok), 2);   /* the page survived PROT_NONE */
+	KT_ASSERT_EQ(put32(a + PAGE_SIZE, 5), 0);
+	KT_ASSERT_EQ(do_mprotect(mm, a + 3 * PAGE_SIZE, PAGE_SIZE, RW), -ENOMEM);
+	leave_mm(mm);
+}
+
+KTEST(mm, bad_arguments)
+{
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	KT_ASSERT_EQ(do_mmap(mm, 0xc0000000, PAGE_SIZE, RW, ANON | MAP_FIXED), -EINVAL);
+	KT_ASSERT_EQ(do_mmap(mm, 0x10000001, PAGE_SIZE, RW, ANON | MAP_FIXED), -EINVAL);
+	KT_ASSERT_EQ(do_mmap(mm, 0xbffff000, 2 * PAGE_SIZE, RW, ANON | MAP_FIXED), -EINVAL);
+	KT_ASSERT_EQ(do_mmap(mm, 0, 0, RW, ANON), -EINVAL);
+	KT_ASSERT_EQ(do_mmap(mm, 0, PAGE_SIZE, RW, MAP_PRIVATE), -EINVAL); /* not anonymous */
+	KT_ASSERT_EQ(do_mmap(mm, 0, PAGE_SIZE, 0x80, ANON), -EINVAL);
+	KT_ASSERT_EQ(do_munmap(mm, 0xfffff000, 0x2000), -EINVAL);
+	KT_ASSERT_EQ(copy_to_user(0xc0100000, "x", 1), 1);       /* kernel address */
+	KT_ASSERT_EQ(copy_to_user(0x20000000, "x", 1), 1);       /* no VMA */
+	KT_ASSERT_EQ(copy_to_user(0xfffffff0, "xxxxxxxxxxxxxxxxxxxx", 20), 20); /* wraps */
+	leave_mm(mm);
+}
+
+/*
+ * highpte: PTE pages come from HighMem.  Touching one page per PTE table
+ * over 1 GiB allocates 256 (2-level) or 512 (PAE) PTE pages; with highpte
+ * they cost no lowmem (the anonymous pages are HighMem too).
+ */
+KTEST(mm, highpte_1gib_no_lowmem)
+{
+	if (!zones[ZONE_HIGHMEM].managed_pages)
+		KT_SKIP("no HighMem in this run (boot with more than 896 MiB)");
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	s32 a = do_mmap(mm, 0, GIB(1), RW, ANON);
+	KT_ASSERT_GT(a, 0);
+	drain_local_pages();
+	u64 low_before = free_lowmem_bytes();
+	for (u32 off = 0; off < GIB(1); off += PMD_SIZE)
+		KT_ASSERT_EQ(put32(a + off, off), 0);
+	drain_local_pages();
+	u64 used = low_before - free_lowmem_bytes();
+	u32 tables = GIB(1) / PMD_SIZE;
+	ktest_diag("%u PTE tables (%u in HighMem), lowmem used %llu KiB", mm->pte_pages,
+		   mm->pte_pages_highmem, used >> 10);
+	KT_ASSERT_EQ(mm->pte_pages, tables);
+	if (CONFIG_HIGHPTE) {
+		KT_ASSERT_EQ(mm->pte_pages_highmem, tables);
+		KT_ASSERT_LT(used, (u64)tables * MMUPAGE_SIZE / 8);
+	} else {
+		KT_ASSERT_EQ(mm->pte_pages_highmem, 0);
+		KT_ASSERT_GE(used, (u64)tables * MMUPAGE_SIZE);
+	}
+	leave_mm(mm);
+}
