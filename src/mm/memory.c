@@ -118,11 +118,13 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 	u64 prot = vma_pte_prot(vma);
 
 	if (!page) {
+		if (anon_vma_prepare(vma))
+			return -ENOMEM;
 		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN);
 		if (!page)
 			return -ENOMEM;
 		SetPageFlag(page, PG_anon);
-		page->index = vma->vm_pgoff + ((w - vma->vm_start) >> MMUPAGE_SHIFT);
+		page_add_anon_rmap(page, vma, w);
 		page->count = 0; /* cluster_map takes the address space's reference */
 		cluster_map(mm, page);
 	} else if (page->mapcount > 0) {
@@ -186,6 +188,7 @@ static int do_wp_page(struct mm_struct *mm, u32 addr, pte_t *pte)
 		return -ENOMEM;
 	copy_cluster(copy, old);
 	SetPageFlag(copy, PG_anon);
+	copy->mapping = old->mapping; /* same anon_vma, same offset */
 	copy->index = old->index;
 	copy->count = 0;
 	cluster_map(mm, copy);

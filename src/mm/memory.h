@@ -17,16 +17,18 @@ u64 vma_pte_prot(const struct vm_area_struct *vma);
 void flush_user_page(struct mm_struct *mm, u32 addr);
 int map_user_stack(struct mm_struct *mm);
 
-/* Reverse-map hooks (anon_vma comes with the rmap work): a VMA copied at
- * fork joins its parent's anon_vma; a VMA going away leaves it. */
+/* Reverse-map hooks: a VMA copied at fork or split off joins the original's
+ * anon_vma; a VMA going away leaves it. */
+#include "mm/rmap.h"
 static inline int vma_dup(struct vm_area_struct *child, struct vm_area_struct *parent)
 {
 	child->anon_vma = parent->anon_vma;
+	anon_vma_link(child);
 	return 0;
 }
 static inline void vma_release(struct vm_area_struct *vma)
 {
-	vma->anon_vma = NULL;
+	anon_vma_unlink(vma);
 }
 
 #endif

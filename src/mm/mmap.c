@@ -25,6 +25,7 @@ void mm_init(void)
 {
 	mm_cache = kmem_cache_create("mm_struct", sizeof(struct mm_struct), 4);
 	vma_cache = kmem_cache_create("vm_area_struct", sizeof(struct vm_area_struct), 4);
+	rmap_init();
 	init_mm.pgd = swapper_pg_dir;
 	INIT_LIST_HEAD(&init_mm.mmap);
 	init_mm.users = 1;
@@ -119,9 +120,9 @@ static int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, u32 addr)
 					      vma->vm_pgoff + ((addr - vma->vm_start) >> MMUPAGE_SHIFT));
 	if (!tail)
 		return -ENOMEM;
-	tail->anon_vma = vma->anon_vma;
 	vma->vm_end = addr;
 	vma_link(mm, tail);
+	vma_dup(tail, vma);
 	return 0;
 }
 

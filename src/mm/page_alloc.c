@@ -246,6 +246,9 @@ static void free_pages_ok(struct page *page, unsigned order)
 
 	ClearPageFlag(page, PG_allocated);
 	ClearPageFlag(page, PG_head);
+	/* What a user of the page left behind (slab and LRU were checked above). */
+	page->flags &= ~((1u << PG_anon) | (1u << PG_dirty) | (1u << PG_referenced) |
+			 (1u << PG_active) | (1u << PG_swapcache));
 	page->mapping = NULL;
 	page->mapcount = -1;
 	if (order == 0) {

@@ -11,6 +11,7 @@
 #include "mm/mm.h"
 #include "mm/page_alloc.h"
 #include "mm/ptpool.h"
+#include "mm/rmap.h"
 #include "lib/string.h"
 
 #define RW (PROT_READ | PROT_WRITE)
@@ -21,13 +22,17 @@ struct baseline {
 	u32 pt_frames[PT_NR_POOLS];
 };
 
-/* The slab caches behind mm_struct, VMAs and PDPTs keep one slab each once
- * used: a throwaway address space first makes the baseline stable. */
+static u32 put32(u32 addr, u32 v);
+
+/* The slab caches behind mm_struct, VMAs, anon_vmas and PDPTs keep one slab
+ * each once used: a throwaway address space first makes the baseline stable. */
 static void snap(struct baseline *b)
 {
 	struct mm_struct *warm = mm_alloc();
 	if (warm) {
-		do_mmap(warm, 0, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+		switch_mm(NULL, warm);
+		put32(do_mmap(warm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS), 1);
+		switch_mm(warm, NULL);
 		mmput(warm);
 	}
 	drain_local_pages();
@@ -308,4 +313,47 @@ KTEST(mm, highpte_1gib_no_lowmem)
 		KT_ASSERT_GE(used, (u64)tables * MMUPAGE_SIZE);
 	}
 	leave_mm(mm);
+}
+
+/*
+ * anon_vma: the first fault gives a VMA an anon_vma; fork puts the child's
+ * VMA on the same list; splitting keeps both halves on it; munmap and exit
+ * take VMAs off and the last one frees it.
+ */
+KTEST(mm, anon_vma_links)
+{
+	bool wr;
+	u32 live = rmap_stats.anon_vmas;
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	s32 a = do_mmap(mm, 0, PAGE_SIZE * 4, RW, ANON);
+	struct vm_area_struct *v = find_vma(mm, a);
+	KT_ASSERT(v && !v->anon_vma);
+	put32(a, 1);
+	struct anon_vma *av = v->anon_vma;
+	KT_ASSERT(av);
+	KT_ASSERT_EQ(rmap_stats.anon_vmas, live + 1);
+	struct page *pg = frame_to_page(user_pte_frame(mm, a, &wr));
+	KT_ASSERT(page_anon_vma(pg) == av);
+	KT_ASSERT_EQ(vma_address(pg, v), (u32)a);
+	struct mm_struct *child = dup_mm(mm);
+	KT_ASSERT(child);
+	KT_ASSERT_EQ(anon_vma_count(av), 2);
+	KT_ASSERT(find_vma(child, a)->anon_vma == av);
+	KT_ASSERT_EQ(do_mprotect(mm, a + PAGE_SIZE, PAGE_SIZE, PROT_READ), 0); /* split in 3 */
+	KT_ASSERT_EQ(anon_vma_count(av), 4);
+	KT_ASSERT_EQ(do_munmap(mm, a + 2 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
+	KT_ASSERT_EQ(anon_vma_count(av), 3);
+	/* The child's copy-on-write copy keeps the anon_vma and the offset. */
+	switch_mm(mm, child);
+	put32(a, 2);
+	struct page *cp = frame_to_page(user_pte_frame(child, a, &wr));
+	KT_ASSERT(cp != pg);
+	KT_ASSERT(page_anon_vma(cp) == av);
+	KT_ASSERT_EQ(cp->index, pg->index);
+	switch_mm(child, NULL);
+	mmput(child);
+	KT_ASSERT_EQ(anon_vma_count(av), 2);
+	leave_mm(mm);
+	KT_ASSERT_EQ(rmap_stats.anon_vmas, live);
 }
