@@ -1,6 +1,9 @@
 /* anon_vma reverse mapping (see rmap.h). */
 #include "mm/rmap.h"
 #include "mm/slab.h"
+#include "mm/highpte.h"
+#include "mm/memory.h"
+#include "mm/page_alloc.h"
 #include "kernel/panic.h"
 
 static struct kmem_cache *anon_vma_cache;
@@ -81,4 +84,100 @@ void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, u32 w)
 u32 anon_vma_count(const struct anon_vma *av)
 {
 	return av->nr_vmas;
+}
+
+/*
+ * The window of page in vma, mapped through pte_offset_map: its first slot,
+ * or NULL when vma cannot hold it or has no PTE table there.  *w gets the
+ * window's address.
+ */
+static pte_t *map_window(struct page *page, struct vm_area_struct *vma, u32 *w)
+{
+	*w = vma_address(page, vma);
+	if (*w + PAGE_SIZE <= vma->vm_start || *w >= vma->vm_end)
+		return NULL;
+	pmd_t *pmd = user_pmd(vma->vm_mm->pgd, *w);
+	if (!pmd_present(*pmd))
+		return NULL;
+	return pte_offset_map(pmd, *w);
+}
+
+/* Does slot i of a window hold frame i of page (present or PROT_NONE)? */
+static bool slot_maps(pte_t e, struct page *page, u32 i)
+{
+	return (pte_val(e) & (_PAGE_PRESENT | _PAGE_PROTNONE)) && pte_frame(e) == page_to_frame(page) + i;
+}
+
+int try_to_unmap(struct page *page, u64 replacement)
+{
+	struct anon_vma *av = page_anon_vma(page);
+	struct list_head *l;
+
+	if (!av)
+		return -EINVAL;
+	list_for_each(l, &av->head) {
+		struct vm_area_struct *vma = list_entry(l, struct vm_area_struct, anon_vma_node);
+		struct mm_struct *mm = vma->vm_mm;
+		u32 w;
+		rmap_stats.vmas_walked++;
+		pte_t *wp = map_window(page, vma, &w);
+		if (!wp)
+			continue;
+		bool cleared = false, left = false;
+		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
+			u32 a = w + i * MMUPAGE_SIZE;
+			if (!slot_maps(wp[i], page, i))
+				continue;
+			if (a < vma->vm_start || a >= vma->vm_end) {
+				left = true; /* another VMA of this mm: its turn comes */
+				continue;
+			}
+			pte_t old = ptep_get_and_clear(&wp[i]);
+			if (pte_dirty(old))
+				SetPageFlag(page, PG_dirty);
+			if (replacement)
+				set_pte(&wp[i], __pte(replacement));
+			flush_user_page(mm, a);
+			rmap_stats.ptes_unmapped++;
+			cleared = true;
+		}
+		pte_unmap(wp);
+		if (cleared && !left) {
+			/* This address space's last slot of the window: its reference goes. */
+			page->mapcount--;
+			mm->rss--;
+			put_page(page);
+		}
+	}
+	return page->mapcount < 0 ? 0 : -EBUSY;
+}
+
+int page_referenced(struct page *page)
+{
+	struct anon_vma *av = page_anon_vma(page);
+	struct list_head *l;
+	int referenced = 0;
+
+	if (!av)
+		return 0;
+	list_for_each(l, &av->head) {
+		struct vm_area_struct *vma = list_entry(l, struct vm_area_struct, anon_vma_node);
+		u32 w;
+		rmap_stats.vmas_walked++;
+		pte_t *wp = map_window(page, vma, &w);
+		if (!wp)
+			continue;
+		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
+			u32 a = w + i * MMUPAGE_SIZE;
+			if (a < vma->vm_start || a >= vma->vm_end || !slot_maps(wp[i], page, i) ||
+			    !pte_young(wp[i]))
+				continue;
+			set_pte(&wp[i], __pte(pte_val(wp[i]) & ~_PAGE_ACCESSED));
+			/* A cached translation would let accesses go unrecorded (SDM 4.8). */
+			flush_user_page(vma->vm_mm, a);
+			referenced++;
+		}
+		pte_unmap(wp);
+	}
+	return referenced;
 }

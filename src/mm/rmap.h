@@ -46,6 +46,17 @@ static inline u32 vma_address(const struct page *page, const struct vm_area_stru
 	return vma->vm_start + ((page->index - vma->vm_pgoff) << MMUPAGE_SHIFT);
 }
 
+/*
+ * Unmaps an anonymous cluster from every address space that maps it: each of
+ * its PTEs is cleared (with the invalidation the hardware needs) and replaced
+ * by replacement (a swap entry; 0 leaves it empty); Dirty bits found go to
+ * PG_dirty.  The caller holds a reference.  Returns 0 when no mapping is
+ * left, -EBUSY when one is, -EINVAL for a page without an anon_vma.
+ */
+int try_to_unmap(struct page *page, u64 replacement);
+/* Number of mappings whose Accessed bit was set; clears them. */
+int page_referenced(struct page *page);
+
 /* Statistics for the tests and benchmarks. */
 struct rmap_stats {
 	u32 anon_vmas;       /* live anon_vma structures */

@@ -357,3 +357,48 @@ KTEST(mm, anon_vma_links)
 	leave_mm(mm);
 	KT_ASSERT_EQ(rmap_stats.anon_vmas, live);
 }
+
+/*
+ * try_to_unmap: one cluster shared copy-on-write by eight address spaces is
+ * unmapped from all of them by walking its anon_vma; page_referenced sees
+ * and clears the Accessed bits first.
+ */
+KTEST(mm, try_to_unmap_fork_chain)
+{
+	struct baseline base;
+	struct mm_struct *mms[8];
+	bool wr, ok;
+
+	snap(&base);
+	mms[0] = enter_new_mm();
+	KT_ASSERT(mms[0]);
+	s32 a = do_mmap(mms[0], 0, PAGE_SIZE * 2, RW, ANON);
+	put32(a, 0x1111);
+	put32(a + PAGE_SIZE, 0x2222);
+	for (int i = 1; i < 8; i++)
+		KT_ASSERT((mms[i] = dup_mm(mms[i - 1])) != NULL);
+	struct page *pg = frame_to_page(user_pte_frame(mms[0], a, &wr));
+	KT_ASSERT_EQ(pg->mapcount, 7);
+	for (int i = 0; i < 8; i++) {
+		switch_mm(NULL, mms[i]);
+		KT_ASSERT_EQ(get32(a + 4 * (i % PAGE_MMUCOUNT), &ok), i % PAGE_MMUCOUNT ? 0 : 0x1111);
+	}
+	KT_ASSERT_GE(page_referenced(pg), 8);
+	KT_ASSERT_EQ(page_referenced(pg), 0); /* cleared by the first call */
+	get_page(pg);
+	u32 walked = rmap_stats.vmas_walked;
+	KT_ASSERT_EQ(try_to_unmap(pg, 0), 0);
+	KT_ASSERT_EQ(rmap_stats.vmas_walked - walked, 8); /* one VMA per address space */
+	KT_ASSERT_EQ(pg->mapcount, -1);
+	KT_ASSERT_EQ(pg->count, 1); /* only ours */
+	for (int i = 0; i < 8; i++) {
+		KT_ASSERT_EQ(user_pte_frame(mms[i], a, &wr), 0);
+		KT_ASSERT(user_pte_frame(mms[i], a + PAGE_SIZE, &wr)); /* the neighbour stays */
+		KT_ASSERT_EQ(mms[i]->rss, 1);
+	}
+	put_page(pg);
+	switch_mm(NULL, NULL);
+	for (int i = 7; i >= 0; i--)
+		mmput(mms[i]);
+	KT_ASSERT(same_as(&base));
+}
