@@ -312,6 +312,10 @@ def e2e_cases(variant: str):
         ('bochs: inject=panic is a panic', bochs('bochs-panic', args='inject=panic'), check_panic),
         ('bochs: inject=triple is a triple fault', bochs('bochs-triple', args='inject=triple'),
          check_triple),
+        ('bochs: inject=overflow is a double-fault panic naming the overflow',
+         bochs('bochs-overflow', args='inject=overflow'), check_overflow),
+        ('bochs: inject=double-free is a panic of the page allocator',
+         bochs('bochs-double-free', args='inject=double-free'), check_double_free),
         ('bochs: a stale disk lock does not matter',
          LockedBochsRun(variant, name='selftest-bochs-lock', args=f'tests={SMALL_TESTS}'),
          check_pass),
@@ -359,6 +363,31 @@ def check_panic(r):
         expect(r.status_word is not None and r.status_word & 0xffffff00 == harness.PANIC_WORD,
                f'status word {r.status_word}')
         expect_in('#PF', r.reason)
+    check_crash_report(r, 'inject_crash')
+
+
+def check_crash_report(r, symbol, registers=True):
+    """A panic report has registers (for an exception), CR2 and a backtrace
+    naming symbol."""
+    out = r.output
+    if registers:
+        expect(re.search(r'^EAX=[0-9a-f]{8} EBX=', out, re.M), 'no register dump')
+    expect(re.search(r'CR2=[0-9a-f]{8}', out), 'no CR2 in the report')
+    expect(re.search(r'^\s+\[<[0-9a-f]{8}>\] ' + re.escape(symbol) + r'\S*\+0x', out, re.M),
+           f'no backtrace line naming {symbol}')
+
+
+def check_overflow(r):
+    check_failure(r, 'panic')
+    expect_in('double fault', r.reason)
+    expect_in('kernel stack overflow', r.output)
+    check_crash_report(r, 'inject_recurse')
+
+
+def check_double_free(r):
+    check_failure(r, 'panic')
+    expect_in('double free', r.reason)
+    check_crash_report(r, '__free_pages', registers=False)
 
 
 def check_triple(r):
