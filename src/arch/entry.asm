@@ -8,6 +8,7 @@
 %include "layout.inc"
 
 extern trap_dispatch
+extern sched_return_check
 
 %macro STUB_NOERR 1
 vec_%1:
@@ -35,6 +36,9 @@ trap_common:
     mov es, ax
     push esp                    ; struct trap_frame *
     call trap_dispatch
+    add esp, 4
+    push esp                    ; the same frame: a switch may happen here
+    call sched_return_check
     add esp, 4
 global trap_return
 trap_return:

@@ -2,6 +2,7 @@
 #include "arch/timer.h"
 #include "arch/io.h"
 #include "arch/traps.h"
+#include "kernel/task.h"
 
 #define PIC1 0x20
 #define PIC2 0xa0
@@ -51,6 +52,7 @@ static void timer_tick(struct trap_frame *tf)
 	jiffies++;
 	if (hook)
 		hook();
+	sched_tick();
 	pic_eoi(0);
 }
 

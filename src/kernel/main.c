@@ -9,6 +9,7 @@
 #include "kernel/inject.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
+#include "kernel/task.h"
 #include "arch/console.h"
 #include "arch/cpu.h"
 #include "arch/io.h"
@@ -121,6 +122,7 @@ void kmain(void)
 	setup_memmap();
 	setup_memory();
 	lowmem_report(&boot_memmap);
+	sched_init(); /* kmain becomes task 0 */
 	pic_init();
 	timer_init();
 	sti();

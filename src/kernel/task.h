@@ -14,12 +14,19 @@
  * sleeping, yield, and on the way back to user mode).
  *
  * Locking: one CPU; the run queue is touched with interrupts off.
+ *
+ * Added with the scheduler (kernel/sched.c, task.c, wait.c): each task's
+ * kernel stack has a canary word at its lowest address, checked at every
+ * switch; task 0 is the idle fallback (it halts inside schedule() when
+ * nothing runs, and a sleep that nothing can end panics after 10 s);
+ * active_mm == NULL means the kernel's own page tables (init_mm).
  */
 #ifndef KERNEL_TASK_H
 #define KERNEL_TASK_H
 #include "lib/list.h"
 #include "lib/types.h"
 #include "arch/smp.h"
+#include "arch/switch.h" /* local_irq_save/restore for wait_event */
 
 struct mm_struct;
 struct trap_frame;
@@ -57,6 +64,10 @@ struct task {
 	/* User tasks: what the kill report and the tests need. */
 	u32 user_entry, user_stack;
 	char kill_reason[96];         /* why the kernel killed it, "" if it exited */
+	/* Scheduler bookkeeping (added with the scheduler). */
+	struct list_head all_list;    /* on the list of every task (find_task, nr_tasks) */
+	u32 switches_in;              /* times it was switched to */
+	struct wait_queue *sleeping_on; /* while TASK_SLEEPING (the deadlock report) */
 };
 
 extern struct task *current_task[8];
@@ -72,16 +83,31 @@ void yield(void);
 void sched_tick(void);
 /* Called on the way out of every interrupt and system call, with the frame. */
 void sched_return_check(struct trap_frame *tf);
+/* Called by sched_return_check before every return to ring 3, interrupts off
+ * (added with the scheduler; a weak empty default exists). */
+void user_return_work(struct trap_frame *tf);
 
-/* Sleeps on wq until cond holds (checked with interrupts off). */
+/*
+ * Sleeps on wq until cond holds.  cond is checked with interrupts off and
+ * the task goes on the queue before they come back on, so a wake_up (from
+ * an interrupt handler too) between the check and the sleep is not lost.
+ */
 #define wait_event(wq, cond)                                   \
 	do {                                                   \
+		u32 __we_flags = local_irq_save();             \
 		while (!(cond))                                \
 			sleep_on(&(wq));                       \
+		local_irq_restore(__we_flags);                 \
 	} while (0)
+/* Sleeps until a wake_up of wq; interrupts on return are as they were.
+ * Check the condition with interrupts off and keep them off until sleep_on,
+ * or a wake-up may come in between and be lost (wait_event does this). */
 void sleep_on(struct wait_queue *wq);
+/* Makes every task sleeping on wq runnable (interrupt handlers may call it). */
 void wake_up(struct wait_queue *wq);
 void init_waitqueue(struct wait_queue *wq);
+/* Makes t runnable if it sleeps (added with the scheduler). */
+void wake_up_process(struct task *t);
 
 /* Ends the current task; its parent's wait() collects exit_code. */
 void __noreturn do_exit(int code);
@@ -90,5 +116,50 @@ int do_wait(int *code);
 struct task *find_task(int pid);
 /* Number of tasks that exist (for leak checks). */
 int nr_tasks(void);
+
+/*
+ * Added with the scheduler.
+ *
+ * task_create: a task whose first run returns from a copy of the trap frame
+ * tf (placed at the top of its new kernel stack, where ring 3 will enter):
+ * fork's child (a copy of the parent's frame with eax = 0) and the first
+ * entry into ring 3 (cs = user code, eip = entry, user_esp = stack).  mm
+ * becomes the task's own address space (the caller's reference passes to
+ * the task; do_exit drops it); NULL for a kernel-mode frame.  The task is
+ * the current task's child and runnable.  NULL when memory runs out.
+ */
+struct task *task_create(const char *name, struct mm_struct *mm, const struct trap_frame *tf);
+/* Yields if the time slice is over and preemption is not disabled: for long
+ * kernel loops in nopreempt variants. */
+void cond_resched(void);
+/* The out-of-line end of a preempt_enable() that dropped the count to 0 in a
+ * preempt variant: switches if need_resched and interrupts are on. */
+void preempt_check_resched(void);
+/* Why t's kernel stack is not intact (its canary overwritten), or NULL. */
+const char *task_stack_check(const struct task *t);
+/* Gives the task cache's empty slabs back (exact free counts in leak checks). */
+void task_cache_shrink(void);
+/* Prints one line per task (pid, name, state, what it sleeps on). */
+void sched_show_tasks(void);
+/* Task 0: kmain, also the idle task. */
+extern struct task *idle_task;
+
+/* Time slice, in timer ticks (HZ = 100). */
+#define SCHED_SLICE_TICKS 5
+
+/* Counters since boot, for tests and benchmarks. */
+struct sched_stats {
+	u32 switches;          /* context switches (switch_to calls) */
+	u32 lazy_tlb;          /* ... to a kernel thread: active_mm kept, switch_mm not called */
+	u32 cr3_loads_avoided; /* ... of those, while a user mm was loaded: a CR3 load saved */
+	u32 switch_mm_calls;   /* ... to a task with its own mm: switch_mm called */
+	u32 preemptions;       /* switches forced on the way out of an interrupt */
+	u32 yields;            /* yield() calls */
+	u32 sleeps, wakeups;   /* sleep_on calls; tasks made runnable (new ones too) */
+	u32 idle_halts;        /* hlt executed by task 0 with nothing runnable */
+	u32 forks;             /* tasks created (kthread_create, task_create) */
+	u32 reaped;            /* zombies freed by do_wait */
+};
+extern struct sched_stats sched_stats;
 
 #endif
