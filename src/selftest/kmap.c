@@ -179,6 +179,15 @@ static void release_all_highmem(void)
 	}
 }
 
+#define SWEEP_MAX_BLOCKS 96
+static u32 sweep_stride = 1;
+
+/* Is the SWEEP_ORDER block holding frame sampled by this sweep? */
+static bool sampled_block(u64 frame)
+{
+	return ((frame_to_pfn(frame) >> SWEEP_ORDER) & (sweep_stride - 1)) == 0;
+}
+
 struct sweep {
 	u32 blocks, frames, above_4g, bad, pte_bad, aliases;
 	u64 lowest, highest, first_bad;
@@ -212,12 +221,25 @@ static bool swept_frame(u64 frame)
 static void sweep_highmem(struct sweep *s, u32 salt)
 {
 	struct list_head *pos;
-	u32 k = 0;
+	u32 k = 0, held = 0;
 
 	memset(s, 0, sizeof(*s));
+	list_for_each(pos, &swept)
+		held++;
+	/* Sample blocks by physical position: every stride-th, stride a power of
+	 * two dividing the 256 blocks of 4 GiB (so a sampled block's 4 GiB twin
+	 * is sampled too), at most SWEEP_MAX_BLOCKS of them.  A host backs each
+	 * touched 2 MiB with a huge page: sampling them all at 64 GiB would
+	 * make QEMU touch tens of GiB. */
+	u32 stride = 1;
+	while (stride < 256 && held / stride > SWEEP_MAX_BLOCKS)
+		stride <<= 1;
+	sweep_stride = stride;
 	s->lowest = ~0ull;
 	list_for_each(pos, &swept) {
 		u64 base = page_to_frame(list_entry(pos, struct page, lru));
+		if (!sampled_block(base))
+			continue;
 		for (int j = 0; j < 4; j++) {
 			u64 f = base + sample(k, j);
 			enum km_type t = (k * 4 + j) % KM_TYPE_NR;
@@ -229,6 +251,8 @@ static void sweep_highmem(struct sweep *s, u32 salt)
 	k = 0;
 	list_for_each(pos, &swept) {
 		u64 base = page_to_frame(list_entry(pos, struct page, lru));
+		if (!sampled_block(base))
+			continue;
 		for (int j = 0; j < 4; j++) {
 			u64 f = base + sample(k, j);
 			if (check_frame(f, salt, (k * 4 + j + 1) % KM_TYPE_NR) >= 0 && !s->bad++)
@@ -238,7 +262,7 @@ static void sweep_highmem(struct sweep *s, u32 salt)
 			s->highest = MAX(s->highest, f);
 			if (f >= FRAMES_4G) {
 				s->above_4g++;
-				if (swept_frame(f - FRAMES_4G))
+				if (swept_frame(f - FRAMES_4G) && sampled_block(f - FRAMES_4G))
 					s->aliases++;
 			}
 		}
