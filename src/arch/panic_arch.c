@@ -6,6 +6,7 @@
 #include "arch/panic_arch.h"
 #include "arch/io.h"
 #include "arch/layout.h"
+#include "arch/paging.h"
 #include "arch/platform.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
@@ -18,7 +19,9 @@ static bool frame_readable(u32 addr)
 {
 	if (addr >= (u32)boot_stack - 4096 && addr < (u32)boot_stack)
 		return false; /* the unmapped guard page */
-	return addr >= KERNEL_BASE && addr <= KERNEL_BASE + EARLY_MAP_END - 8 && !(addr & 3);
+	/* The direct map once paging_init built it, else the boot tables' 16 MiB. */
+	u32 end = paging_info.lowmem_end ? paging_info.lowmem_end : EARLY_MAP_END;
+	return addr >= KERNEL_BASE && addr <= KERNEL_BASE + end - 8 && !(addr & 3);
 }
 
 static void print_addr(u32 addr)

@@ -5,15 +5,14 @@
  * sleep (kmap, which can wait for a free pkmap entry) checks that it is
  * zero.
  *
- * There is no scheduler yet, so nothing is preempted in any variant: the
- * count is kept all the same (in preempt and nopreempt variants alike), so
- * that the "may not sleep here" checks work today and the scheduler has
- * only to look at it.  The scheduler will take over this file.
+ * The count is kept in preempt and nopreempt variants alike, so that the
+ * "may not sleep here" checks work everywhere; only preempt variants switch
+ * tasks when it drops to zero (kernel/sched.c).
  *
  * The counters are per CPU and touched only by their own CPU.  An interrupt
  * handler that raises the count lowers it again before it returns, so an
  * increment interrupted between its load and its store still ends right.
- * The storage is defined in mm/highmem.c, today's only user.
+ * The storage is defined in kernel/sched.c.
  */
 #ifndef KERNEL_PREEMPT_H
 #define KERNEL_PREEMPT_H
@@ -35,10 +34,14 @@ static inline void preempt_disable(void)
 	barrier(); /* the protected section starts after the increment */
 }
 
+/* kernel/sched.c: switches now if the tick asked for it meanwhile. */
+void preempt_check_resched(void);
+
 static inline void preempt_enable(void)
 {
 	barrier(); /* ... and ends before the decrement */
-	__preempt_count[smp_processor_id()]--;
+	if (--__preempt_count[smp_processor_id()] == 0 && CONFIG_PREEMPT)
+		preempt_check_resched();
 }
 
 #endif

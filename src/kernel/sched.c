@@ -44,6 +44,8 @@
 #include "mm/highmem.h"
 #include "mm/mm.h"
 
+int __preempt_count[NR_CPUS];
+
 /* Task 0 asleep, nothing runnable, no timer hook, for this long: deadlock. */
 #define SCHED_DEADLOCK_TICKS (10 * HZ)
 

@@ -38,7 +38,6 @@
 #define EFLAGS_IF (1u << 9) /* SDM vol. 1 3.4.3 */
 
 /* Declared in kernel/preempt.h; defined here until the scheduler exists. */
-int __preempt_count[NR_CPUS];
 struct kmap_stats kmap_stats;
 
 static const char *const km_names[KM_TYPE_NR] = {

@@ -52,12 +52,15 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 {
 	int cpu = smp_processor_id();
 
+	struct mm_struct *loaded = current_mm_of_cpu[cpu];
+
+	(void)prev; /* what is really loaded is what counts */
 	if (!next)
 		next = &init_mm;
-	if (current_mm_of_cpu[cpu] == next)
+	if (loaded == next)
 		return;
-	if (prev)
-		prev->cpu_mask &= ~(1u << cpu);
+	if (loaded)
+		loaded->cpu_mask &= ~(1u << cpu);
 	next->cpu_mask |= 1u << cpu;
 	current_mm_of_cpu[cpu] = next;
 	/* Loads the new tables; non-global entries are flushed (SDM 4.10.4.1);

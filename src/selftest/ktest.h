@@ -75,6 +75,8 @@ int ktest_failures(void);
 #define KT_ASSERT_GE(a, b) KT_CMP_(a, >=, b, return)
 #define KT_EXPECT_EQ(a, b) KT_CMP_(a, ==, b, (void)0)
 #define KT_EXPECT_NE(a, b) KT_CMP_(a, !=, b, (void)0)
+#define KT_EXPECT_GE(a, b) KT_CMP_(a, >=, b, (void)0)
+#define KT_EXPECT_LE(a, b) KT_CMP_(a, <=, b, (void)0)
 #define KT_ASSERT_STREQ(a, b)                                                     \
 	do {                                                                      \
 		const char *_a = (a), *_b = (b);                                  \

@@ -26,12 +26,6 @@
 #include "mm/mm.h"
 #include "mm/page_alloc.h"
 
-/* ktest.h has EQ and NE expectations only; these go on after a failure too. */
-#ifndef KT_EXPECT_GE
-#define KT_EXPECT_GE(a, b) KT_CMP_(a, >=, b, (void)0)
-#define KT_EXPECT_LE(a, b) KT_CMP_(a, <=, b, (void)0)
-#endif
-
 /* Spins with interrupts as they are until n ticks have passed. */
 static void spin_ticks(u32 n)
 {

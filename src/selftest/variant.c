@@ -43,9 +43,3 @@ KTEST(variant, smp)
 }
 #endif
 
-#if CONFIG_PREEMPT
-KTEST(variant, preempt)
-{
-	KT_SKIP("not implemented yet: there is no scheduler to preempt");
-}
-#endif
