@@ -10,6 +10,9 @@
 #include "arch/panic_arch.h"
 #include "kernel/printk.h"
 #include "kernel/panic.h"
+#include "kernel/preempt.h"
+#include "kernel/syscall.h"
+#include "kernel/user.h"
 
 struct idt_gate {
 	u16 off_lo, sel;
@@ -96,8 +99,20 @@ static void exception(struct trap_frame *tf)
 {
 	u32 cr2 = tf->vector == VEC_PF ? read_cr2() : 0;
 
-	if (tf->vector == VEC_PF && do_page_fault(tf, cr2))
+	if (tf->vector == VEC_PF) {
+		/* Resolving a fault allocates; the allocators are not preemption-safe. */
+		preempt_disable();
+		bool resolved = do_page_fault(tf, cr2);
+		preempt_enable();
+		if (resolved)
+			return;
+	}
+	/* From ring 3 an exception ends the task, not the kernel (kernel/user.c);
+	 * NMIs and machine checks are the hardware's, whoever was running. */
+	if ((tf->cs & 3) && tf->vector != VEC_NMI && tf->vector != VEC_MC) {
+		user_kill(tf, cr2, NULL);
 		return;
+	}
 	u32 fixup = (tf->cs & 3) == 0 ? extable_fixup(tf->eip) : 0;
 
 	if (fixup) {
@@ -116,6 +131,10 @@ void trap_dispatch(struct trap_frame *tf)
 {
 	if (tf->vector < 32) {
 		exception(tf);
+		return;
+	}
+	if (tf->vector == SYSCALL_VECTOR) {
+		syscall_dispatch(tf);
 		return;
 	}
 	if (irq_handlers[tf->vector]) {

@@ -10,6 +10,7 @@
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/task.h"
+#include "kernel/user.h"
 #include "arch/console.h"
 #include "arch/cpu.h"
 #include "arch/io.h"
@@ -123,6 +124,7 @@ void kmain(void)
 	setup_memory();
 	lowmem_report(&boot_memmap);
 	sched_init(); /* kmain becomes task 0 */
+	user_init();  /* the user image checked, ring-3 faults routed to kills */
 	pic_init();
 	timer_init();
 	sti();

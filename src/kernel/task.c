@@ -213,8 +213,8 @@ static void exit_mm(struct task *t)
 	t->mm = NULL;
 	switch_mm(mm, NULL);
 	t->active_mm = NULL;
+	mmput(mm); /* the allocators are not preemption-safe */
 	preempt_enable();
-	mmput(mm);
 }
 
 void do_exit(int code)

@@ -103,11 +103,52 @@ static void cluster_unmap(struct mm_struct *mm, struct page *page)
 	put_page(page);
 }
 
+/* Zeroes one 4 KiB frame (it may hold what an unmapped slot left there). */
+static void clear_frame(u64 frame)
+{
+	void *va = kmap_atomic_frame(frame, KM_USER0);
+	memset(va, 0, MMUPAGE_SIZE);
+	kunmap_atomic(va, KM_USER0);
+}
+
+static void copy_cluster(struct page *dst, struct page *src);
+static void window_remap(struct mm_struct *mm, u32 w, pte_t *wp, struct page *page);
+
 /*
- * A fault on an unmapped address of an anonymous VMA: the window's cluster,
- * or a new zeroed one (HighMem allowed), mapped in every slot of the window
- * that lies inside the VMA.  A cluster other address spaces share stays
- * read-only: the first write breaks the sharing.
+ * May a fault in vma put a new slot into cluster page, which window w
+ * already holds?  Only an anonymous cluster of the same anon_vma that no
+ * other address space maps (shared memory excepted): anything else (another
+ * VMA's memory, the user image's frames, a cluster shared copy-on-write
+ * after fork) must not grow into vma.
+ */
+static bool window_reusable(struct vm_area_struct *vma, struct page *page)
+{
+	return PageFlag(page, PG_anon) && !PageFlag(page, PG_reserved) &&
+	       (page->mapcount == 0 || (vma->vm_flags & VM_SHARED)) &&
+	       page_anon_vma(page) == vma->anon_vma;
+}
+
+/* A new anonymous cluster for window w of vma, referenced by mm. */
+static struct page *new_anon_cluster(struct mm_struct *mm, struct vm_area_struct *vma, u32 w,
+				     gfp_t zero)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER | zero | __GFP_NOWARN);
+
+	if (!page)
+		return NULL;
+	SetPageFlag(page, PG_anon);
+	page_add_anon_rmap(page, vma, w);
+	page->count = 0; /* cluster_map takes the address space's reference */
+	cluster_map(mm, page);
+	return page;
+}
+
+/*
+ * A fault on an unmapped address of an anonymous VMA.  The window's slots
+ * inside the VMA are mapped: to a new zeroed cluster (HighMem allowed) if
+ * the window is empty, else to the cluster it holds when that may grow into
+ * this VMA (the new slots zeroed), else to a private copy of it (the
+ * mapped slots copied, the new ones zero), as copy-on-write would.
  */
 static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u32 addr,
 			     pte_t *pte)
@@ -116,24 +157,30 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 	pte_t *wp = pte - ((addr - w) >> MMUPAGE_SHIFT);
 	struct page *page = window_page(wp);
 	u64 prot = vma_pte_prot(vma);
+	bool fresh = !page;
 
+	if (anon_vma_prepare(vma))
+		return -ENOMEM;
 	if (!page) {
-		if (anon_vma_prepare(vma))
-			return -ENOMEM;
-		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN);
+		page = new_anon_cluster(mm, vma, w, __GFP_ZERO);
 		if (!page)
 			return -ENOMEM;
-		SetPageFlag(page, PG_anon);
-		page_add_anon_rmap(page, vma, w);
-		page->count = 0; /* cluster_map takes the address space's reference */
-		cluster_map(mm, page);
-	} else if (page->mapcount > 0) {
-		prot &= ~_PAGE_RW;
+	} else if (!window_reusable(vma, page)) {
+		struct page *copy = new_anon_cluster(mm, vma, w, __GFP_ZERO);
+		if (!copy)
+			return -ENOMEM;
+		copy_cluster(copy, page);
+		window_remap(mm, w, wp, copy);
+		if (!PageFlag(page, PG_reserved))
+			cluster_unmap(mm, page);
+		page = copy;
 	}
 	for (u32 i = 0; i < WINDOW_SLOTS; i++) {
 		u32 a = w + i * MMUPAGE_SIZE;
 		if (a < vma->vm_start || a >= vma->vm_end || pte_mapped(wp[i]))
 			continue;
+		if (!fresh)
+			clear_frame(page_to_frame(page) + i);
 		set_pte(&wp[i], mk_pte_frame(page_to_frame(page) + i, prot));
 	}
 	return 0;
@@ -171,7 +218,7 @@ static void window_remap(struct mm_struct *mm, u32 w, pte_t *wp, struct page *pa
  * last address space mapping the cluster takes it over; otherwise the
  * window gets a private copy.
  */
-static int do_wp_page(struct mm_struct *mm, u32 addr, pte_t *pte)
+static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u32 addr, pte_t *pte)
 {
 	u32 w = addr & WINDOW_MASK;
 	pte_t *wp = pte - ((addr - w) >> MMUPAGE_SHIFT);
@@ -179,7 +226,8 @@ static int do_wp_page(struct mm_struct *mm, u32 addr, pte_t *pte)
 
 	if (PageFlag(old, PG_reserved))
 		return -EFAULT;
-	if (old->mapcount == 0 && old->count == 1) {
+	/* Shared memory is never copied: every sharer writes the same cluster. */
+	if ((vma->vm_flags & VM_SHARED) || (old->mapcount == 0 && old->count == 1)) {
 		window_remap(mm, w, wp, old); /* the last sharer reuses the page */
 		return 0;
 	}
@@ -224,6 +272,8 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 		return "no VMA";
 	if (!vma_allows(vma, write, exec))
 		return write ? "VMA not writable" : exec ? "VMA not executable" : "VMA not readable";
+	if (write && (vma->vm_flags & VM_IMAGE))
+		return "the user image is read-only";
 	return "out of memory";
 }
 
@@ -244,7 +294,7 @@ int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 	else if (!pte_mapped(e))
 		ret = do_anonymous_page(mm, vma, addr, pte);
 	else if (write && !pte_write(e))
-		ret = do_wp_page(mm, addr, pte);
+		ret = do_wp_page(mm, vma, addr, pte);
 	else
 		flush_user_page(mm, addr); /* rights were raised without a flush (SDM 4.10.4.3) */
 	pte_unmap(pte);
@@ -277,8 +327,6 @@ static void free_table_if_empty(struct mm_struct *mm, pmd_t *pmd, u32 table_base
 static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *pt, u32 start,
 		      u32 end)
 {
-	bool counted = !(vma->vm_flags & VM_IMAGE);
-
 	for (u32 w = start & WINDOW_MASK; w < end; w += PAGE_SIZE) {
 		pte_t *wp = pt + pte_index(w);
 		struct page *page = window_page(wp);
@@ -289,7 +337,8 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 			ptep_get_and_clear(&wp[i]);
 			flush_user_page(mm, a);
 		}
-		if (page && counted && !window_page(wp))
+		/* The user image's frames are the kernel's: never counted. */
+		if (page && !PageFlag(page, PG_reserved) && !window_page(wp))
 			cluster_unmap(mm, page);
 	}
 }
@@ -327,8 +376,9 @@ static void copy_table(struct mm_struct *dst, struct vm_area_struct *vma, pte_t 
 			set_pte(s, e);
 		}
 		pte_t *wd = dpt + pte_index(a & WINDOW_MASK);
-		if (!(vma->vm_flags & VM_IMAGE) && !window_page(wd))
-			cluster_map(dst, frame_to_page(pte_frame(e) - ((a & ~WINDOW_MASK) >> MMUPAGE_SHIFT)));
+		struct page *page = frame_to_page(pte_frame(e) - ((a & ~WINDOW_MASK) >> MMUPAGE_SHIFT));
+		if (!PageFlag(page, PG_reserved) && !window_page(wd))
+			cluster_map(dst, page);
 		set_pte(&dpt[pte_index(a)], e);
 	}
 }

@@ -185,6 +185,23 @@ static struct vm_area_struct *vma_at_or_after(struct mm_struct *mm, u32 addr)
 	return NULL;
 }
 
+/*
+ * Shared anonymous memory has no object behind it that a later fault could
+ * find: its clusters are allocated at mmap time, so that every address space
+ * that inherits the VMA at fork maps the same ones.
+ */
+static int populate(struct mm_struct *mm, struct vm_area_struct *v)
+{
+	if (!(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		return 0; /* PROT_NONE: nothing may touch it anyway */
+	for (u32 w = v->vm_start & PAGE_MASK; w < v->vm_end; w += PAGE_SIZE) {
+		int err = handle_mm_fault(mm, MAX(w, v->vm_start), false, false);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int do_munmap(struct mm_struct *mm, u32 addr, u32 len)
 {
 	len = ALIGN_UP(len, MMUPAGE_SIZE);
@@ -229,6 +246,10 @@ s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
 	if (!v)
 		return -ENOMEM;
 	vma_link(mm, v);
+	if ((vmf & VM_SHARED) && populate(mm, v)) {
+		do_munmap(mm, addr, len);
+		return -ENOMEM;
+	}
 	return (s32)addr;
 }
 

@@ -50,8 +50,9 @@ static struct anon_vma *mergeable_neighbour(struct vm_area_struct *vma)
 			continue;
 		struct vm_area_struct *v = list_entry(n[i], struct vm_area_struct, vm_list);
 		bool adjacent = v->vm_end == vma->vm_start || vma->vm_end == v->vm_start;
-		if (adjacent && v->anon_vma && v->vm_flags == vma->vm_flags &&
-		    v->vm_pgoff - vma->vm_pgoff == (v->vm_start - vma->vm_start) >> MMUPAGE_SHIFT)
+		s32 pgoff_delta = (s32)(v->vm_pgoff - vma->vm_pgoff);
+		s32 addr_delta = (s32)(v->vm_start - vma->vm_start) / (s32)MMUPAGE_SIZE;
+		if (adjacent && v->anon_vma && v->vm_flags == vma->vm_flags && pgoff_delta == addr_delta)
 			return v->anon_vma;
 	}
 	return NULL;
