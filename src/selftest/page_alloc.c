@@ -524,8 +524,9 @@ static u32 frame_pass(u64 f, bool whole, int pass, enum km_type type)
 }
 
 /* At most this many pages above 4 GiB are written: a guest of 64 GiB must
- * not make the emulator commit all of its RAM on the host. */
-#define PROBE_PAGES 8192
+ * not make the emulator commit all of its RAM on the host (which backs each
+ * touched 2 MiB of guest RAM with a transparent huge page). */
+#define PROBE_PAGES 256
 
 /*
  * RAM above 4 GiB (PAE only): take all of HighMem, then write a pattern
