@@ -24,7 +24,6 @@
 #include "lib/string.h"
 #include "mm/mm.h"
 #include "mm/page_alloc.h"
-#include "user/uapi.h" /* must agree with mm/mm.h: a differing value fails the build */
 
 #define WRITE_CHUNK 128u
 #define TEST_STRING_MAX 96u

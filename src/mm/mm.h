@@ -26,12 +26,12 @@
 #define MM_MM_H
 #include "lib/list.h"
 #include "mm/page.h"
+#include "user/uapi.h"
 
 #define USER_BASE 0x00001000u  /* page 0 stays unmapped: NULL faults */
 #define TASK_SIZE 0xc0000000u  /* user space ends where the kernel starts */
-#define USER_IMAGE_BASE 0x08000000u /* the test programs, mapped read-only and executable */
-#define USER_STACK_TOP 0xbfff0000u
-#define USER_STACK_SIZE 0x00040000u /* 256 KiB */
+/* USER_IMAGE_BASE (the test programs, read-only and executable), the user
+ * stack, PROT_*, MAP_* and the error numbers are the user ABI: user/uapi.h. */
 
 /* vm_flags */
 #define VM_READ 0x01u
@@ -65,27 +65,6 @@ struct mm_struct {
 	u32 cpu_mask;                  /* CPUs that may cache its translations */
 };
 
-/* mmap/mprotect prot bits (as Linux numbers them) and mmap flags. */
-#define PROT_NONE 0x0
-#define PROT_READ 0x1
-#define PROT_WRITE 0x2
-#define PROT_EXEC 0x4
-#define MAP_SHARED 0x01
-#define MAP_PRIVATE 0x02
-#define MAP_FIXED 0x10
-#define MAP_ANONYMOUS 0x20
-
-/* Errors returned (negated) by the mm calls and system calls. */
-#define EPERM 1
-#define ENOENT 2
-#define ESRCH 3
-#define ECHILD 10
-#define EAGAIN 11
-#define ENOMEM 12
-#define EFAULT 14
-#define EBUSY 16
-#define EINVAL 22
-#define ENOSYS 38
 
 void mm_init(void);                       /* caches for mm_struct and VMAs */
 struct mm_struct *mm_alloc(void);         /* empty user space, kernel shared; NULL if out of memory */

@@ -1,8 +1,7 @@
 /*
- * The constants ring-3 programs share with the kernel's mm (mm/mm.h), for
- * programs that cannot include that header.  The spellings are exactly
- * mm.h's: kernel/syscall.c includes both, so a value that drifts is a
- * macro redefinition and breaks the build.
+ * The user ABI's constants, shared by ring-3 programs and the kernel (mm/mm.h
+ * includes this file): mmap/mprotect bits as Linux numbers them, the error
+ * numbers system calls return negated, and where the image and stack live.
  */
 #ifndef USER_UAPI_H
 #define USER_UAPI_H
@@ -29,6 +28,6 @@
 
 #define USER_IMAGE_BASE 0x08000000u
 #define USER_STACK_TOP 0xbfff0000u
-#define USER_STACK_SIZE 0x00040000u
+#define USER_STACK_SIZE 0x00040000u /* 256 KiB */
 
 #endif
