@@ -5,8 +5,7 @@
 #include "mm/page.h"
 #include "mm/page_alloc.h"
 
-/* Usable bytes of map in [FIRST_MANAGED_PHYS, limit): the RAM that has descriptors. */
-static u64 usable_below(const struct memmap *map, u64 limit)
+u64 managed_ram_below(const struct memmap *map, u64 limit)
 {
 	u64 sum = 0;
 
@@ -29,8 +28,8 @@ u32 lowmem_end(const struct memmap *map)
 
 void lowmem_report(const struct memmap *map)
 {
-	u64 ram = usable_below(map, ~0ull);
-	u64 low = usable_below(map, LOWMEM_MAX);
+	u64 ram = managed_ram_below(map, ~0ull);
+	u64 low = managed_ram_below(map, LOWMEM_MAX);
 
 	if (!CONFIG_HIGHMEM && ram > low)
 		pr_warn("nohighmem variant: %llu MiB of RAM above lowmem left unused\n",

@@ -3,6 +3,10 @@
 #define MM_LOWMEM_H
 #include "mm/memmap.h"
 
+/* Usable bytes of map in [FIRST_MANAGED_PHYS, limit): the RAM that has
+ * descriptors, up to limit. */
+u64 managed_ram_below(const struct memmap *map, u64 limit);
+
 /* The end of the direct map: the end of usable RAM, at most LOWMEM_MAX. */
 u32 lowmem_end(const struct memmap *map);
 

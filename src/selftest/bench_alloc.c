@@ -10,6 +10,7 @@
  */
 #include "selftest/bench.h"
 #include "arch/io.h"
+#include "mm/lowmem.h"
 #include "mm/memmap.h"
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
@@ -155,14 +156,7 @@ KBENCH(slab_alloc_free)
 /* Lowmem bytes of per-page metadata (the descriptors) per GiB of managed RAM. */
 KBENCH(mem_map_per_gib)
 {
-	u64 ram = 0, end_all = pfn_to_phys(max_pfn);
-
-	for (int i = 0; i < boot_memmap.n; i++) {
-		u64 b = MAX(boot_memmap.r[i].base, FIRST_MANAGED_PHYS);
-		u64 e = MIN(boot_memmap.r[i].base + boot_memmap.r[i].len, end_all);
-		if (b < e)
-			ram += e - b;
-	}
+	u64 ram = managed_ram_below(&boot_memmap, pfn_to_phys(max_pfn));
 	bench_report("\"page_bytes\": %u, \"struct_page_bytes\": %u, \"ram_kib\": %llu, "
 		     "\"mem_map_kib\": %llu, \"mem_map_bytes_per_gib\": %llu",
 		     PAGE_SIZE, (u32)sizeof(struct page), ram >> 10, mem_map_bytes >> 10,

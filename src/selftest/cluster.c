@@ -10,6 +10,7 @@
 #include "selftest/ktest.h"
 #include "arch/layout.h"
 #include "lib/string.h"
+#include "mm/lowmem.h"
 #include "mm/memmap.h"
 #include "mm/page_alloc.h"
 
@@ -138,20 +139,6 @@ KTEST(cluster, round_trips)
 		   max_pfn, max_low_pfn);
 }
 
-/* Usable RAM from FIRST_MANAGED_PHYS up to max_pfn: the RAM that has descriptors. */
-static u64 managed_ram_bytes(void)
-{
-	u64 sum = 0, end_all = pfn_to_phys(max_pfn);
-
-	for (int i = 0; i < boot_memmap.n; i++) {
-		u64 b = MAX(boot_memmap.r[i].base, FIRST_MANAGED_PHYS);
-		u64 e = MIN(boot_memmap.r[i].base + boot_memmap.r[i].len, end_all);
-		if (b < e)
-			sum += e - b;
-	}
-	return sum;
-}
-
 /*
  * The lowmem cost of the descriptors: exactly sizeof(struct page) per
  * PAGE_SIZE of the section spans, and per GiB of RAM at most 2 MiB in
@@ -160,7 +147,7 @@ static u64 managed_ram_bytes(void)
  */
 KTEST(cluster, mem_map_cost)
 {
-	u64 span_pages = 0, ram = managed_ram_bytes();
+	u64 span_pages = 0, ram = managed_ram_below(&boot_memmap, pfn_to_phys(max_pfn));
 
 	for (u32 s = 0; s < NR_SECTIONS; s++)
 		if (mem_sections[s].map)
