@@ -5,8 +5,10 @@
  * munmap and mprotect, highpte placement, and exact teardown.
  */
 #include "selftest/ktest.h"
+#include "arch/traps.h"
 #include "arch/uaccess.h"
 #include "mm/highmem.h"
+#include "mm/highpte.h"
 #include "mm/memory.h"
 #include "mm/mm.h"
 #include "mm/page_alloc.h"
@@ -401,4 +403,32 @@ KTEST(mm, try_to_unmap_fork_chain)
 	for (int i = 7; i >= 0; i--)
 		mmput(mms[i]);
 	KT_ASSERT(same_as(&base));
+}
+
+/*
+ * highpte debug builds: a PTE pointer is good only between pte_offset_map
+ * and pte_unmap.  After the unmap the KM_PTE0 slot is cleared and
+ * invalidated, so a stale pointer faults instead of reading whatever page
+ * the slot maps next.
+ */
+KTEST(mm, pte_pointer_dies_at_unmap)
+{
+	if (!CONFIG_HIGHPTE || !CONFIG_DEBUG)
+		KT_SKIP(CONFIG_HIGHPTE ? "a non-debug build keeps the slot mapped after pte_unmap"
+				       : "PTEs are reached through the direct map in this variant");
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	s32 a = do_mmap(mm, 0, PAGE_SIZE, RW, ANON);
+	KT_ASSERT_EQ(put32(a, 3), 0);
+	pmd_t *pmd = user_pmd(mm->pgd, a);
+	pte_t *pte = pte_offset_map(pmd, a);
+	bool present = pte_present(*pte);
+	pte_unmap(pte);
+	KT_ASSERT(present);
+	u32 before = last_fixup.count, v = 0;
+	__asm__ __volatile__("1: movl (%1), %0\n2:\n" EXTABLE(1b, 2b) : "+r"(v) : "r"(pte) : "memory");
+	KT_ASSERT_EQ(last_fixup.count, before + 1);
+	KT_ASSERT_EQ(last_fixup.vector, VEC_PF);
+	KT_ASSERT_EQ(last_fixup.cr2, (u32)pte);
+	leave_mm(mm);
 }
