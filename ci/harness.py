@@ -121,6 +121,7 @@ class Report:
     summary: Optional[Tuple[int, int, int]] = None   # passed, failed, skipped
     status: Optional[str] = None    # from '# ia32mm: status=...'
     lowmem: dict = field(default_factory=dict)
+    cpus: Optional[Tuple[int, int]] = None           # listed, online
     bench: List[dict] = field(default_factory=list)
     panic: List[str] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # malformed lines
@@ -141,6 +142,7 @@ RE_SUMMARY = re.compile(r'^# ia32mm: (\d+) passed, (\d+) failed, (\d+) skipped\s
 RE_STATUS = re.compile(r'^# ia32mm: status=(\S+)\s*$')
 RE_LOWMEM = re.compile(r'^# lowmem:\s*(.*)$')
 RE_BENCH = re.compile(r'^# bench:\s*(.*)$')
+RE_CPUS = re.compile(r'^# cpus: listed=(\d+) online=(\d+)')
 
 
 def parse_report(text: str) -> Report:
@@ -192,6 +194,10 @@ def _parse_comment(report: Report, line: str) -> None:
     m = RE_LOWMEM.match(line)
     if m:
         report.lowmem = _parse_fields(report, m.group(1), line)
+        return
+    m = RE_CPUS.match(line)
+    if m:
+        report.cpus = (int(m.group(1)), int(m.group(2)))
         return
     m = RE_BENCH.match(line)
     if m and m.group(1).startswith('{'):      # other '# bench:' text is commentary
@@ -254,6 +260,19 @@ def _result_problems(report: Report, status: str) -> List[str]:
 # emulator stopped (Bochs times the transmission; the kernel does not wait
 # for the transmitter to drain).
 COM1_LAG = 16
+
+
+def cpu_problems(run: 'GuestRun', report: Report, status: str) -> List[str]:
+    """An SMP variant must bring up every CPU it was given."""
+    wanted = getattr(run, 'cpus', 1)
+    if '-smp-' not in run.variant or wanted < 2 or status not in ('pass', 'fail'):
+        return []
+    if report.cpus is None:
+        return ["no '# cpus:' line"]
+    listed, online = report.cpus
+    if online < wanted:
+        return [f'only {online} of {wanted} CPUs came up (the firmware listed {listed})']
+    return []
 
 
 def console_problems(e9: str, com1: str) -> List[str]:
@@ -362,6 +381,7 @@ def judge(run: 'GuestRun', signal: Signal, e9: str, com1: str, elapsed: float) -
     problems = consistency_problems(report, signal.status)
     if signal.status in ('pass', 'fail', 'refused', 'panic'):
         problems += console_problems(e9, com1)
+    problems += cpu_problems(run, report, signal.status)
     return Result(name=run.name, emu=run.emu, variant=run.variant, args=run.args,
                   status=signal.status, reason=_reason(signal, report, problems, output),
                   report=report, problems=problems, exit_code=signal.exit_code,

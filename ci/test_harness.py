@@ -246,6 +246,20 @@ def console_comparison():
 
 
 @unit
+def smp_runs_need_every_cpu():
+    from types import SimpleNamespace
+    run = SimpleNamespace(variant='4g-smp-preempt-pgcl1', cpus=2)
+    rep = harness.parse_report('# cpus: listed=2 online=1 (ACPI MADT)\n')
+    expect(rep.cpus == (2, 1), rep.cpus)
+    expect_in('only 1 of 2 CPUs', '; '.join(harness.cpu_problems(run, rep, 'pass')))
+    ok = harness.parse_report('# cpus: listed=2 online=2 (ACPI MADT)\n')
+    expect(harness.cpu_problems(run, ok, 'pass') == [], 'two of two is fine')
+    up = SimpleNamespace(variant='4g-up-preempt-pgcl1', cpus=2)
+    expect(harness.cpu_problems(up, rep, 'pass') == [], 'a UP variant uses one CPU')
+    expect_in("no '# cpus:'", '; '.join(harness.cpu_problems(run, harness.parse_report(''), 'pass')))
+
+
+@unit
 def status_words():
     table = {0x600D600D: 'pass', 0xBAD0BAD0: 'fail', 0xBAD0C0DE: 'refused',
              0xDEAD000E: 'panic', 0xDEAD00FF: 'panic', 0x12345678: 'crash'}

@@ -9,7 +9,7 @@
 #define ARCH_FIXMAP_H
 #include "arch/pgtable.h"
 
-#define NR_CPUS 8
+#include "arch/smp.h" /* NR_CPUS */
 
 /*
  * kmap_atomic slot types.  Users that may nest get their own type, so an

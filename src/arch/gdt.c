@@ -10,6 +10,7 @@
 #include "arch/io.h"
 #include "arch/layout.h"
 #include "arch/panic_arch.h"
+#include "arch/smp.h"
 
 struct gdt_ptr {
 	u16 limit;
@@ -24,9 +25,10 @@ struct gdt_ptr {
 
 #define GDT_TSS_MAIN 0x28
 #define GDT_TSS_DF 0x30
+#define GDT_TSS_AP(cpu) (0x38 + 8 * ((cpu) - 1)) /* CPUs 1.. each have their own TSS */
 #define DF_STACK_SIZE 8192
 
-static u64 gdt[7] __aligned(8) = {
+static u64 gdt[7 + NR_CPUS - 1] __aligned(8) = {
 	0,
 	FLAT_SEG(0x9a), /* 0x08 kernel code: present, DPL 0, execute/read */
 	FLAT_SEG(0x92), /* 0x10 kernel data: present, DPL 0, read/write */
@@ -37,6 +39,7 @@ static u64 gdt[7] __aligned(8) = {
 };
 
 struct tss tss_main, tss_df;
+static struct tss tss_ap[NR_CPUS];
 static u8 df_stack[DF_STACK_SIZE] __aligned(16);
 
 /* An available 32-bit TSS descriptor (type 9, SDM vol. 3 7.2.2). */
@@ -61,11 +64,10 @@ static void tss_init(void)
 	gdt[GDT_TSS_DF / 8] = tss_desc(&tss_df);
 }
 
-void gdt_init(void)
+/* Loads the GDT, reloads every segment register, and loads task register tss. */
+static void gdt_load(u16 tss)
 {
 	struct gdt_ptr p = { sizeof(gdt) - 1, (u32)gdt };
-
-	tss_init();
 
 	__asm__ __volatile__("lgdt %0\n\t"
 			     "ljmp %1, $1f\n"
@@ -80,7 +82,23 @@ void gdt_init(void)
 			     :
 			     : "m"(p), "i"(KERNEL_CS), "i"(KERNEL_DS)
 			     : "eax", "memory");
-	__asm__ __volatile__("ltr %w0" : : "r"(GDT_TSS_MAIN));
+	__asm__ __volatile__("ltr %w0" : : "r"(tss)); /* marks it busy (SDM vol. 3 7.2.4) */
+}
+
+void gdt_init(void)
+{
+	tss_init();
+	gdt_load(GDT_TSS_MAIN);
+}
+
+/* An application processor: the shared GDT with a TSS of its own (a busy
+ * TSS cannot be loaded twice). */
+void gdt_init_ap(int cpu)
+{
+	tss_ap[cpu].ss0 = KERNEL_DS;
+	tss_ap[cpu].iomap_base = sizeof(struct tss);
+	gdt[GDT_TSS_AP(cpu) / 8] = tss_desc(&tss_ap[cpu]);
+	gdt_load(GDT_TSS_AP(cpu));
 }
 
 u16 double_fault_tss_selector(void)

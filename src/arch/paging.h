@@ -22,6 +22,10 @@ extern struct paging_info paging_info;
  * on global pages.  The boot tables' identity map is gone afterwards.
  */
 void paging_init(u32 lowmem_end);
+/* Maps (on) or unmaps (off) physical 0 at virtual 0 with one large page in
+ * the kernel's tables, for the AP trampoline; false if the CPU has no large
+ * pages to do it with. */
+bool identity_map_low(bool on);
 /* Points a fixmap slot at a 4 KiB frame (prot: PAGE_KERNEL...); no flush. */
 void set_fixmap_pte(enum fixed_addresses idx, u64 frame, u64 prot);
 

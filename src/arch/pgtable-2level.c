@@ -3,6 +3,7 @@
  * directory; switching to it is a CR3 load.
  */
 #include "arch/pgtable_setup.h"
+#include "arch/paging.h"
 #include "arch/io.h"
 #include "mm/bootmem.h"
 #include "mm/ptpool.h"
@@ -69,4 +70,13 @@ void pgd_free_user(pgd_t *pgd)
 pmd_t *user_pmd(pgd_t *pgd, u32 addr)
 {
 	return (pmd_t *)(pgd + pgd_index(addr));
+}
+
+bool identity_map_low(bool on)
+{
+	if (!paging_info.pse)
+		return false; /* a 4 MiB page needs CR4.PSE (SDM 4.3) */
+	set_pmd((pmd_t *)swapper_pg_dir, on ? mk_pmd_large(0, PAGE_KERNEL_RX & ~_PAGE_GLOBAL) : __pmd(0));
+	flush_tlb_local();
+	return true;
 }

@@ -7,6 +7,7 @@
  * loads CR4.PAE and CR3, and turns it back on.
  */
 #include "arch/pgtable_setup.h"
+#include "arch/paging.h"
 #include "arch/io.h"
 #include "arch/cpu.h"
 #include "mm/bootmem.h"
@@ -103,4 +104,12 @@ void pgd_free_user(pgd_t *pdpt)
 pmd_t *user_pmd(pgd_t *pgd, u32 addr)
 {
 	return pmd_offset(pgd + pgd_index(addr), addr);
+}
+
+bool identity_map_low(bool on)
+{
+	/* 2 MiB pages need nothing but PAE (SDM 4.4.2). */
+	set_pmd(kernel_pds[0], on ? mk_pmd_large(0, PAGE_KERNEL_RX & ~_PAGE_GLOBAL) : __pmd(0));
+	flush_tlb_local();
+	return true;
 }

@@ -62,9 +62,14 @@ static void set_gate(int v, u32 handler, u8 dpl)
 	idt[v].type = 0x8e | (dpl << 5);
 }
 
-void idt_init(void)
+void idt_load(void)
 {
 	struct idt_ptr p = { sizeof(idt) - 1, (u32)idt };
+	__asm__ __volatile__("lidt %0" : : "m"(p));
+}
+
+void idt_init(void)
+{
 
 	for (int v = 0; v < 256; v++)
 		set_gate(v, trap_stubs[v], v == 0x80 ? 3 : 0);
@@ -72,7 +77,7 @@ void idt_init(void)
 	idt[VEC_DF].off_lo = idt[VEC_DF].off_hi = 0;
 	idt[VEC_DF].sel = double_fault_tss_selector();
 	idt[VEC_DF].type = 0x85;
-	__asm__ __volatile__("lidt %0" : : "m"(p));
+	idt_load();
 }
 
 void idt_load_empty(void)

@@ -34,7 +34,10 @@ u16 double_fault_tss_selector(void);
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 
 void gdt_init(void);
+void gdt_init_ap(int cpu);
 void idt_init(void);
+/* Loads the (shared) IDT on this CPU. */
+void idt_load(void);
 /* Installs the handler of a hardware interrupt vector (32-255). */
 void set_irq_handler(int vector, irq_handler_t fn);
 const char *trap_name(u32 vector);

@@ -17,6 +17,7 @@
 #include "arch/layout.h"
 #include "arch/multiboot.h"
 #include "arch/platform.h"
+#include "arch/smpboot.h"
 #include "arch/timer.h"
 #include "arch/traps.h"
 #include "arch/boot_arch.h"
@@ -128,6 +129,7 @@ void kmain(void)
 	pic_init();
 	timer_init();
 	sti();
+	smp_init();   /* the application processors, idle until SMP work lands */
 	inject_run(boot_opts.inject);
 
 	struct ktest_totals t = ktest_run_all(boot_opts.tests);

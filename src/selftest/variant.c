@@ -1,7 +1,7 @@
 /*
- * Suite "variant": the variant's options as the running kernel sees them.
- * Features that later work brings are reported as skips naming what is
- * missing, so a variant never claims more than the kernel does.
+ * Suite "variant": the variant's options as the running kernel sees them
+ * (each feature's own suite tests the feature: mm for highpte, sched for
+ * preemption, smp for the processors, cluster for clustering).
  */
 #include "selftest/ktest.h"
 #include "arch/cpu.h"
@@ -28,18 +28,3 @@ KTEST(variant, paging_mode)
 	KT_ASSERT(read_cr0() & (1u << 31)); /* CR0.PG */
 	KT_ASSERT_EQ(pae_on, CONFIG_X86_PAE);
 }
-
-#if CONFIG_HIGHPTE
-KTEST(variant, highpte)
-{
-	KT_SKIP("not implemented yet: user page tables in HighMem need address spaces");
-}
-#endif
-
-#if CONFIG_SMP
-KTEST(variant, smp)
-{
-	KT_SKIP("not implemented yet: application processors are not started; running on the boot CPU");
-}
-#endif
-
