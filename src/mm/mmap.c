@@ -202,6 +202,29 @@ static int populate(struct mm_struct *mm, struct vm_area_struct *v)
 	return 0;
 }
 
+/*
+ * A cluster window maps one cluster (memory.c), so shared and private memory
+ * must not meet inside one: a new mapping [start, end) may not share a
+ * window with a VMA outside it when either of them is shared.  (pgcl1: a
+ * window is one frame, nothing ever conflicts.)
+ */
+static bool window_conflict(struct mm_struct *mm, u32 start, u32 end, bool shared)
+{
+	u32 ws = start & PAGE_MASK;
+	u64 we = ALIGN_UP((u64)end, (u64)PAGE_SIZE);
+	struct list_head *l;
+
+	list_for_each(l, &mm->mmap) {
+		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, vm_list);
+		/* Does part of v stay in the windows once [start, end) is replaced? */
+		bool left = v->vm_start < start && v->vm_end > ws;
+		bool right = v->vm_end > end && v->vm_start < we;
+		if ((left || right) && (shared || (v->vm_flags & VM_SHARED)))
+			return true;
+	}
+	return false;
+}
+
 int do_munmap(struct mm_struct *mm, u32 addr, u32 len)
 {
 	len = ALIGN_UP(len, MMUPAGE_SIZE);
@@ -233,10 +256,14 @@ s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
 	if (flags & MAP_FIXED) {
 		if (!range_ok(addr, len))
 			return -EINVAL;
+		if (window_conflict(mm, addr, addr + len, flags & MAP_SHARED))
+			return -EINVAL;
 		int err = do_munmap(mm, addr, len);
 		if (err)
 			return err;
 	} else {
+		if (flags & MAP_SHARED)
+			len = ALIGN_UP(len, PAGE_SIZE); /* whole windows (see window_conflict) */
 		addr = find_free_area(mm, len);
 		if (!addr)
 			return -ENOMEM;

@@ -432,3 +432,22 @@ KTEST(mm, pte_pointer_dies_at_unmap)
 	KT_ASSERT_EQ(last_fixup.cr2, (u32)pte);
 	leave_mm(mm);
 }
+
+/* A window maps one cluster: shared and private memory may not meet inside
+ * one (pgcl4); with 4 KiB pages there is nothing to refuse. */
+KTEST(mm, shared_windows_stay_whole)
+{
+	struct mm_struct *mm = enter_new_mm();
+	KT_ASSERT(mm);
+	s32 sh = do_mmap(mm, 0, MMUPAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS);
+	KT_ASSERT_GT(sh, 0);
+	KT_ASSERT_EQ(sh & (PAGE_SIZE - 1), 0);
+	s32 next = do_mmap(mm, sh + MMUPAGE_SIZE, MMUPAGE_SIZE, RW, ANON | MAP_FIXED);
+	if (PAGE_MMUCOUNT > 1) {
+		KT_ASSERT_EQ(next, -EINVAL);
+	} else {
+		KT_ASSERT_EQ(next, sh + MMUPAGE_SIZE);
+	}
+	KT_ASSERT_EQ(do_mmap(mm, sh + PAGE_SIZE, MMUPAGE_SIZE, RW, ANON | MAP_FIXED), sh + (s32)PAGE_SIZE);
+	leave_mm(mm);
+}
