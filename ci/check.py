@@ -10,12 +10,30 @@
   (g) a representative set under QEMU (-kernel boot), up to 6 GiB
   (h) make image; build/ia32mm.img booted under Bochs (ATA disk), QEMU (IDE
       disk) and QEMU as a USB stick behind xHCI and EHCI
+  (i) no `pte_offset(` in the code of src/ (comments aside): user PTEs are
+      reached through pte_offset_map/_nested, kernel ones pte_offset_kernel
+  (j) the stress suite's long run (stress=100000) under QEMU, one variant of
+      each class: PAE with and without highpte, 2-level; preempt, nopreempt
+  (k) a highpte variant built twice with a deliberate bug (BREAK=tlb-flush,
+      BREAK=pte-unmap) and booted under Bochs: the stress suite must fail,
+      and because of the bug (a stale translation seen by stress_task, or a
+      debug-check panic about the kmap slot)
+  (l) the paging conformance suite (tests=conformance.*) under Bochs in
+      both paging modes: it passes and prints its case count; with a wrong
+      rule in its model (model_bug=wp) it must fail on the cases that rule
+      decides; Bochs' pentium (no PGE) and p2_klamath (no NX) must skip
+      those cases, saying so
+  (m) reclaim and swap under real pressure (tests=swap.*): 64 MiB guests
+      with a swap disk (the harness's --swap-mib) under Bochs and QEMU, the
+      2-level pgcl1 variant too, and the HighMem area chosen on the command
+      line (the matrix runs of (d) use the HighMem area, ballooned small)
 
 Counting: every KTAP test case of every guest run is one passed or failed
 check (skipped cases count as passed); a run that did not end with status
 pass, or whose report is inconsistent, is one more failure; the harness's
-self-tests, the flash tests, each variant's build, the refusal and each
-image boot are one check each.  The last line is `N passed, N failed`; the
+self-tests, the flash tests, each variant's build, the refusal, each
+image boot, the source check and each broken build (passed when caught)
+are one check each.  The last line is `N passed, N failed`; the
 exit status is 1 on any failure.
 
     ci/check.py [--jobs N] [--only STEPS]     e.g. --only adg
@@ -44,6 +62,34 @@ QEMU_SET = [('nohighmem-up-nopreempt-pgcl1', 2048),
             ('4g-highpte-smp-preempt-pgcl4', 2048),
             (DEFAULT, 2048),
             (DEFAULT, 6144)]
+# (j): one variant per class, pgcl1 and pgcl4 mixed, each with its own seed.
+STRESS_STEPS = 100000
+STRESS_SET = [('64g-highpte-up-preempt-pgcl4', 1001),
+              ('64g-highpte-up-nopreempt-pgcl1', 1002),
+              ('64g-up-preempt-pgcl1', 1003),
+              ('64g-up-nopreempt-pgcl4', 1004),
+              ('4g-highpte-up-preempt-pgcl1', 1005),
+              ('nohighmem-up-nopreempt-pgcl4', 1006)]
+# (k): what the stress suite must report on each broken build of BREAK_VARIANT.
+BREAK_VARIANT = '64g-highpte-up-nopreempt-pgcl1'
+BREAKS = {
+    'tlb-flush': ('a stale translation seen by stress_task',
+                  re.compile(r'stress\.c:\d+: .*(fresh mapping: |went through)')),
+    'pte-unmap': ('a debug-check panic about the kmap slot',
+                  re.compile(r'PANIC: .*(kmap_atomic|KM_PTE0|preempt count)')),
+}
+# (l): (variant, Bochs CPU model or None, model_bug= or None, what the
+# guest's output must show).  With model_bug= the run must fail, in
+# conformance.access_rights.
+CONFORMANCE_2LEVEL, CONFORMANCE_PAE = 'nohighmem-up-preempt-pgcl1', '64g-highpte-smp-preempt-pgcl1'
+CONFORMANCE_RUNS = [
+    (CONFORMANCE_2LEVEL, None, None, r'# conformance: \d+ cases in 2-level mode, 0 mismatches'),
+    (CONFORMANCE_PAE, None, None, r'# conformance: \d+ cases in PAE mode .*, 0 mismatches'),
+    (CONFORMANCE_2LEVEL, None, 'wp', r'MISMATCH supervisor write .* wp=1 '),
+    (CONFORMANCE_PAE, None, 'wp', r'MISMATCH supervisor write .* wp=1 '),
+    (CONFORMANCE_2LEVEL, 'pentium', None, r'CR4\.PGE=1 cases skipped: this CPU has no PGE'),
+    (CONFORMANCE_PAE, 'p2_klamath', None, r'NX cases skipped: this CPU has no NX'),
+]
 
 
 class Tally:
@@ -157,7 +203,71 @@ def matrix_mems(variant: str):
     return (2048, 4608) if variant.startswith('64g') else (2048,)
 
 
-def guest_jobs(names, image_ok: bool):
+def break_check(what: str):
+    """(k) A run of a broken kernel passes this check when the stress suite
+    failed because of the bug."""
+    def check(tally: Tally, label: str, run) -> None:
+        try:
+            result = run.run()
+        except harness.HarnessError as e:
+            tally.check(label, False, str(e))
+            return
+        sign, pattern = BREAKS[what]
+        caught = result.status != 'pass' and bool(pattern.search(result.output))
+        tally.check(label, caught, f'expected a failure with {sign}, got {result.verdict()}',
+                    failure_details(result))
+    return check
+
+
+def conformance_check(pattern: str, must_fail: bool):
+    """(l) A run of the conformance suite: it passes and its output shows
+    pattern; or, with a wrong rule in the model, conformance.access_rights
+    fails and the output shows pattern (the mismatches that rule causes)."""
+    def check(tally: Tally, label: str, run) -> None:
+        try:
+            result = run.run()
+        except harness.HarnessError as e:
+            tally.check(label, False, str(e))
+            return
+        shown = re.search(pattern, result.output, re.M) is not None
+        if must_fail:
+            failed = [name for ok, _, name, _ in result.ktap if not ok]
+            good = result.status == 'fail' and not result.problems and shown and \
+                'conformance.access_rights' in failed
+            want = f'a failure of conformance.access_rights showing /{pattern}/'
+        else:
+            good = result.ok and shown
+            want = f'a pass showing /{pattern}/'
+        tally.check(label, good, f'expected {want}, got {result.verdict()}', failure_details(result))
+    return check
+
+
+def break_kernel(what: str) -> Path:
+    return harness.BUILD / f'{BREAK_VARIANT}-break-{what}' / 'kernel.elf'
+
+
+# (m): (emulator, variant, MEM, swap disk MiB or None, extra kernel arguments).
+# A 64 MiB guest's tasks touch up to 6 times its free memory, at most 256 MiB
+# and what the swap holds: 256 MiB under QEMU, about 125 under Bochs.
+RECLAIM_RUNS = [('bochs', DEFAULT, 64, 128, ''),
+                ('qemu', DEFAULT, 64, 320, ''),
+                ('qemu', 'nohighmem-up-preempt-pgcl1', 64, 320, ''),
+                ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None, 'swap=highmem swap_mib=32')]
+
+
+def reclaim_jobs():
+    jobs = []
+    for emu, v, mem, disk, extra in RECLAIM_RUNS:
+        what = f'swap disk {disk} MiB' if disk else extra
+        runner = BochsRun if emu == 'bochs' else QemuRun
+        run = runner(v, mem=mem, swap_mib=disk, args=f'tests=swap.* {extra}'.strip(),
+                     timeout=900, name=f'check-swap-{emu}-{v}-{mem}')
+        jobs.append((60 if emu == 'bochs' else 30, f'(m) {emu} {v} MEM={mem} {what}',
+                     count_run, run))
+    return jobs
+
+
+def guest_jobs(names, image_ok: bool, breaks=()):
     """(expected seconds, label, function, run): the slowest first."""
     jobs = []
     for v in names:
@@ -170,6 +280,24 @@ def guest_jobs(names, image_ok: bool):
     for v, mem in QEMU_SET:
         jobs.append((2, f'(g) qemu {v} -m {mem}', count_run,
                      QemuRun(v, mem=mem, cpus=cpus_for(v), name=f'check-qemu-{v}-{mem}')))
+    for v, seed in STRESS_SET:
+        mem = max(matrix_mems(v))
+        jobs.append((20, f'(j) qemu {v} -m {mem} stress={STRESS_STEPS} seed={seed}', count_run,
+                     QemuRun(v, mem=mem, args=f'tests=stress.* stress={STRESS_STEPS} seed={seed}',
+                             timeout=600, name=f'check-stress-{v}')))
+    for what in breaks:
+        jobs.append((6, f'(k) bochs {BREAK_VARIANT} BREAK={what}: the stress suite fails',
+                     break_check(what),
+                     BochsRun(BREAK_VARIANT, mem=2048, args='tests=stress.*',
+                              kernel=break_kernel(what), name=f'check-break-{what}')))
+    for v, model, bug, pattern in CONFORMANCE_RUNS:
+        args = 'tests=conformance.*' + (f' model_bug={bug}' if bug else '')
+        what = ' '.join(x for x in (f'CPU_MODEL={model}' if model else '', f'model_bug={bug}' if bug else '') if x)
+        label = f'(l) bochs {v} conformance{" " + what if what else ""}' + (': must fail' if bug else '')
+        name = 'check-conformance-' + '-'.join(x for x in (v, model, bug) if x)
+        jobs.append((20 if v.startswith('64g') else 6, label, conformance_check(pattern, bool(bug)),
+                     BochsRun(v, mem=1024, cpus=cpus_for(v), cpu_model=model, args=args, name=name)))
+    jobs += reclaim_jobs()
     if image_ok:
         jobs += image_jobs()
     return sorted(jobs, key=lambda j: -j[0])
@@ -255,6 +383,43 @@ def build_matrix(tally: Tally, names) -> None:
         tally.check('(c) make matrix', False, f'exit status {code}')
 
 
+def build_breaks(tally: Tally):
+    """(k) The broken kernels that were built (a failed build is a failed check)."""
+    built = []
+    for what in BREAKS:
+        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory',
+                                      f'VARIANT={BREAK_VARIANT}', f'BREAK={what}', 'kernel'])
+        if code == 0 and break_kernel(what).exists():
+            built.append(what)
+        else:
+            tally.check(f'(k) build {BREAK_VARIANT} BREAK={what}', False, f'exit status {code}')
+    return built
+
+
+RE_PTE_OFFSET = re.compile(r'\bpte_offset\s*\(')
+RE_C_COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
+
+
+def pte_offset_uses(root: Path):
+    """`file:line: text` of every pte_offset( in the C code under root;
+    comments are blanked first (keeping the line numbers)."""
+    hits = []
+    for path in sorted(p for p in root.rglob('*') if p.suffix in ('.c', '.h')):
+        text = path.read_text('utf-8', 'replace')
+        code = RE_C_COMMENT.sub(lambda m: re.sub(r'[^\n]', ' ', m.group()), text)
+        lines = text.split('\n')
+        for n, line in enumerate(code.split('\n')):
+            if RE_PTE_OFFSET.search(line):
+                hits.append(f'{path.relative_to(REPO)}:{n + 1}: {lines[n].strip()}')
+    return hits
+
+
+def source_check(tally: Tally) -> None:
+    hits = pte_offset_uses(REPO / 'src')
+    tally.check('(i) no pte_offset( in src/ outside the accessor definitions', not hits,
+                f'{len(hits)} found', hits)
+
+
 def build_image(tally: Tally) -> bool:
     code, _ = run_command(tally, ['make', '--no-print-directory', 'image'])
     tally.check('(h) make image', code == 0 and IMAGE.exists(), f'exit status {code}')
@@ -266,13 +431,16 @@ def build_image(tally: Tally) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description='make check')
     ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
-    ap.add_argument('--only', default='abcdefgh', help='steps to run, e.g. "adg"')
+    ap.add_argument('--only', default='abcdefghijklm', help='steps to run, e.g. "adg"')
     opts = ap.parse_args(argv)
     only = set(opts.only)
     tally = Tally()
     start = time.monotonic()
     names = variants()
 
+    if 'i' in only:
+        with step(tally, '(i) no pte_offset( in src/'):
+            source_check(tally)
     # The kernels first: the harness's own tests boot the default variant.
     if 'c' in only:
         with step(tally, f'(c) make -j2 matrix ({len(names)} variants)'):
@@ -288,8 +456,12 @@ def main(argv=None) -> int:
     if 'h' in only:
         with step(tally, '(h) make image'):
             image_ok = build_image(tally)
-    with step(tally, f'(d-h) guest runs, {opts.jobs} at a time'):
-        jobs = [j for j in guest_jobs(names, image_ok) if j[1][1] in only]
+    breaks = []
+    if 'k' in only:
+        with step(tally, f'(k) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}'):
+            breaks = build_breaks(tally)
+    with step(tally, f'(d-k) guest runs, {opts.jobs} at a time'):
+        jobs = [j for j in guest_jobs(names, image_ok, breaks) if j[1][1] in only]
         run_guests(tally, jobs, opts.jobs)
 
     minutes = (time.monotonic() - start) / 60

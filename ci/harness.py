@@ -438,6 +438,24 @@ def make_disk(out: Path, kernel: Path, args: str, log: Path) -> None:
         raise HarnessError(f'{MKIMAGE.name} --single failed (exit {proc.returncode}), see {log}')
 
 
+# The swap disk: a raw file whose first sector starts with the signature the
+# kernel looks for (mm/swap.h) -- a disk without it is never written --
+# zeros after it, and slots from SWAP_DATA_OFFSET on.  Its size is a whole
+# number of 16-head, 63-sector cylinders, as Bochs' flat disks want.
+SWAP_MAGIC = b'IA32MM-SWAP-V1\0'
+SWAP_DATA_OFFSET = 64 * 1024
+CYLINDER = 16 * 63 * 512
+
+
+def make_swap_disk(out: Path, mib: int) -> Path:
+    """A zeroed (sparse) swap disk of at least mib MiB of slots."""
+    size = -(-(mib * 1024 * 1024 + SWAP_DATA_OFFSET) // CYLINDER) * CYLINDER
+    with open(out, 'wb') as f:
+        f.truncate(size)
+        f.write(SWAP_MAGIC)
+    return out
+
+
 def partition_offset(image: Path) -> int:
     """Byte offset of the first MBR partition, 0 for a partitionless image."""
     with open(image, 'rb') as f:
@@ -565,7 +583,7 @@ class GuestRun:
                  cpus: Optional[int] = None, cpu_model: Optional[str] = None,
                  args: str = '', timeout: Optional[float] = None,
                  name: Optional[str] = None, kernel: Optional[Path] = None,
-                 image: Optional[Path] = None,
+                 image: Optional[Path] = None, swap_mib: Optional[int] = None,
                  echo: Optional[Callable[[str], None]] = None):
         self.variant = variant
         self.mem = int(mem or DEFAULT_MEM)
@@ -577,6 +595,7 @@ class GuestRun:
         self.logdir = LOGS / self.name
         self.kernel = Path(kernel) if kernel else BUILD / variant / 'kernel.elf'
         self.image = Path(image) if image else None     # boot this image (a copy)
+        self.swap_mib = int(swap_mib) if swap_mib else None  # a swap disk of this size
         self.echo = LineEcho(echo)
 
     def log(self, name: str) -> Path:
@@ -598,6 +617,7 @@ class GuestRun:
                        time.monotonic() - start)
         if result.ok:
             self.log('disk.img').unlink(missing_ok=True)   # 32 MiB; rebuilt in a second
+            self.log('swap.img').unlink(missing_ok=True)
         return result
 
     def _fresh_logdir(self) -> None:
@@ -605,6 +625,12 @@ class GuestRun:
         # or logs: start from nothing.
         shutil.rmtree(self.logdir, ignore_errors=True)
         self.logdir.mkdir(parents=True)
+
+    def _swap_disk(self) -> Optional[Path]:
+        """The run's own swap disk (--swap-mib N), or None: see make_swap_disk."""
+        if not self.swap_mib:
+            return None
+        return make_swap_disk(self.log('swap.img'), self.swap_mib)
 
     def _disk(self) -> Path:
         """The run's own disk image: a copy of self.image booting its default
@@ -683,9 +709,12 @@ class BochsRun(GuestRun):
     def rc_text(self, disk: Path) -> str:
         values = {'MEM': self.mem, 'HOST_MEM': min(self.mem, BOCHS_HOST_MEM_MAX),
                   'CPU_MODEL': self.cpu_model, 'CPUS': self.cpus, 'DISK': disk,
-                  'COM1': self.log('com1.log'), 'LOG': self.log('bochs.log')}
+                  'COM1': self.log('com1.log'), 'LOG': self.log('bochs.log'),
+                  'SWAP_DISK': self._swap_disk()}
         out = []
         for line in BOCHSRC.read_text().split('\n'):
+            if '@SWAP_DISK@' in line and not values['SWAP_DISK'] and not line.lstrip().startswith('#'):
+                continue                # no swap disk in this run: no second drive
             if not line.lstrip().startswith('#'):
                 line = re.sub(r'@([A-Z_0-9]+)@', lambda m: str(values[m.group(1)]), line)
             out.append(line)
@@ -897,6 +926,10 @@ class QemuRun(GuestRun):
             # host memory grows only with what the guest touches.
             cmd += ['-object', f'memory-backend-ram,id=ram0,size={self.mem}M,reserve=off',
                     '-machine', 'pc,memory-backend=ram0']
+        swap = self._swap_disk()
+        if swap:
+            # The primary channel's slave, as under Bochs (bochsrc).
+            cmd += ['-drive', f'file={swap},format=raw,if=ide,index=1']
         return cmd + self._boot_options()
 
     def _boot_options(self) -> List[str]:

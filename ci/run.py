@@ -3,6 +3,7 @@
 
     ci/run.py --emu bochs|qemu --variant V [--mem MiB] [--cpus N]
               [--cpu-model M] [--timeout S] [--args 'ARGS'] [--boot MODE]
+              [--swap-mib N]
               [--interactive] [--bench]
 
 Prints the guest's output while it runs, then one verdict line.  Exit
@@ -47,6 +48,8 @@ def parse_args(argv):
     ap.add_argument('--args', default='', help='kernel command line')
     ap.add_argument('--boot', choices=harness.QemuRun.BOOTS, default='kernel',
                     help='QEMU only: how the kernel is booted')
+    ap.add_argument('--swap-mib', type=int, help='attach a swap disk of N MiB (a raw file of '
+                    'the run, ata0-slave; the kernel finds it by its signature)')
     ap.add_argument('--name', help='log directory name under build/logs')
     ap.add_argument('--interactive', action='store_true',
                     help='Bochs only: hand the debugger prompt to the user')
@@ -63,7 +66,7 @@ def parse_args(argv):
 
 def make_run(opts):
     kw = dict(variant=opts.variant, mem=opts.mem, cpus=opts.cpus, cpu_model=opts.cpu_model,
-              args=opts.args, timeout=opts.timeout, name=opts.name,
+              args=opts.args, timeout=opts.timeout, name=opts.name, swap_mib=opts.swap_mib,
               echo=lambda line: print(line, flush=True))
     if opts.emu == 'qemu':
         return harness.QemuRun(boot=opts.boot, **kw)

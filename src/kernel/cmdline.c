@@ -5,6 +5,11 @@
  *   bench                      run the benchmarks too
  *   loglevel=N                 0..7, messages above N are not shown
  *   inject=fail|hang|panic|triple|overflow|double-free   a deliberate failure for the harness
+ *   swap=ata|highmem|none      the swap device (default: a swap disk, else HighMem)
+ *   swap_mib=N                 swap size limit in MiB, 1..65536 (HighMem area size)
+ *   seed=N                     the stress suite's random seed, 0..2^32-1 (decimal or 0x hex)
+ *   stress=N                   the stress suite's number of steps, 1..100000000
+ *   model_bug=wp|user|dirty|rsvd|global   a wrong rule in the paging conformance model
  *
  * Anything else is an error, reported with the offending word so that a typo
  * never silently runs the wrong tests.  Words are handled in place as
@@ -154,6 +159,79 @@ static bool parse_inject(struct word w, struct word val, struct boot_options *op
 	return bad_word(err, errlen, w, "bad value in %s: expected fail, hang, panic, triple, overflow or double-free");
 }
 
+/* Parses the value of swap= (see enum swap_mode) into opts. */
+static bool parse_swap(struct word w, struct word val, struct boot_options *opts, char *err,
+		       size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum swap_mode mode;
+	} modes[] = {
+		{ "ata", SWAP_ATA },
+		{ "highmem", SWAP_HIGHMEM },
+		{ "none", SWAP_NONE },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (word_is(val, modes[i].name)) {
+			opts->swap = modes[i].mode;
+			return true;
+		}
+	}
+	return bad_word(err, errlen, w, "bad value in %s: expected ata, highmem or none");
+}
+
+/* Parses the N of swap_mib=N (decimal, 1..CMDLINE_SWAP_MIB_MAX) into opts. */
+static bool parse_swap_mib(struct word w, struct word val, struct boot_options *opts, char *err,
+			   size_t errlen)
+{
+	u64 mib;
+
+	for (size_t i = 0; i < val.len; i++)
+		if (val.s[i] < '0' || val.s[i] > '9')
+			return bad_word(err, errlen, w, "bad value in %s: expected a number of MiB");
+	if (!val.len || !parse_u64(val.s, val.len, &mib) || mib == 0 || mib > CMDLINE_SWAP_MIB_MAX)
+		return bad_word(err, errlen, w, "bad value in %s: expected 1-65536 MiB");
+	opts->swap_mib = (u32)mib;
+	return true;
+}
+
+/* Parses a decimal or 0x-hex number in [min, max] into *out. */
+static bool parse_number(struct word w, struct word val, u32 min, u32 max, u32 *out, char *err,
+			 size_t errlen)
+{
+	char fmt[64];
+	u64 v;
+
+	if (!parse_u64(val.s, val.len, &v) || v < min || v > max) {
+		snprintf(fmt, sizeof(fmt), "bad value in %%s: expected a number from %u to %u", min, max);
+		return bad_word(err, errlen, w, fmt);
+	}
+	*out = (u32)v;
+	return true;
+}
+
+/* Parses the value of model_bug= (see enum model_bug) into opts. */
+static bool parse_model_bug(struct word w, struct word val, struct boot_options *opts, char *err,
+			    size_t errlen)
+{
+	static const char *const names[] = {
+		[MODEL_BUG_WP] = "wp",
+		[MODEL_BUG_USER] = "user",
+		[MODEL_BUG_DIRTY] = "dirty",
+		[MODEL_BUG_RSVD] = "rsvd",
+		[MODEL_BUG_GLOBAL] = "global",
+	};
+
+	for (size_t i = MODEL_BUG_WP; i < ARRAY_SIZE(names); i++) {
+		if (word_is(val, names[i])) {
+			opts->model_bug = (enum model_bug)i;
+			return true;
+		}
+	}
+	return bad_word(err, errlen, w, "bad value in %s: expected wp, user, dirty, rsvd or global");
+}
+
 /* Applies one option word to opts; returns false with a message naming it if it is bad. */
 static bool parse_word(struct word w, struct boot_options *opts, char *err, size_t errlen)
 {
@@ -171,7 +249,21 @@ static bool parse_word(struct word w, struct boot_options *opts, char *err, size
 		return parse_loglevel(w, val, opts, err, errlen);
 	if (word_value(w, "inject=", &val))
 		return parse_inject(w, val, opts, err, errlen);
-	if (word_is(w, "tests") || word_is(w, "loglevel") || word_is(w, "inject"))
+	if (word_value(w, "swap=", &val))
+		return parse_swap(w, val, opts, err, errlen);
+	if (word_value(w, "swap_mib=", &val))
+		return parse_swap_mib(w, val, opts, err, errlen);
+	if (word_value(w, "seed=", &val)) {
+		opts->seed_set = true;
+		return parse_number(w, val, 0, 0xffffffffu, &opts->seed, err, errlen);
+	}
+	if (word_value(w, "stress=", &val))
+		return parse_number(w, val, 1, CMDLINE_STRESS_MAX, &opts->stress_steps, err, errlen);
+	if (word_value(w, "model_bug=", &val))
+		return parse_model_bug(w, val, opts, err, errlen);
+	if (word_is(w, "tests") || word_is(w, "loglevel") || word_is(w, "inject") ||
+	    word_is(w, "swap") || word_is(w, "swap_mib") || word_is(w, "seed") ||
+	    word_is(w, "stress") || word_is(w, "model_bug"))
 		return bad_word(err, errlen, w, "missing value in %s: write it as option=value");
 	return bad_word(err, errlen, w, "unknown option %s");
 }
@@ -200,6 +292,8 @@ bool cmdline_parse(const char *cmdline, struct boot_options *opts, char *err, si
 	memset(opts, 0, sizeof(*opts));
 	opts->loglevel = LOGLEVEL_DEFAULT;
 	opts->inject = INJECT_NONE;
+	opts->swap = SWAP_AUTO;
+	opts->swap_mib = 0;
 	if (err && errlen)
 		err[0] = 0;
 	for (;;) {

@@ -29,6 +29,7 @@
 #include "mm/slab.h"
 #include "mm/mm.h"
 #include "mm/memmap.h"
+#include "mm/swap.h"
 #include "selftest/bench.h"
 #include "selftest/ktest.h"
 
@@ -130,6 +131,7 @@ void kmain(void)
 	timer_init();
 	sti();
 	smp_init();   /* the application processors, idle until SMP work lands */
+	swap_init(boot_opts.swap, boot_opts.swap_mib); /* the ATA probe times out in jiffies */
 	inject_run(boot_opts.inject);
 
 	struct ktest_totals t = ktest_run_all(boot_opts.tests);

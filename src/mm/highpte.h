@@ -5,7 +5,7 @@
  * KM_PTE0 slot (KM_PTE1 for the _nested pair, when two tables are needed at
  * once, as fork copies them).  In the other variants the same calls cost a
  * direct-map pointer and nothing else.  There is deliberately no plain
- * pte_offset(): code that was not converted does not compile.
+ * pte_offset: code that was not converted does not compile.
  */
 #ifndef MM_HIGHPTE_H
 #define MM_HIGHPTE_H

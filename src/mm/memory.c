@@ -20,6 +20,8 @@
 #include "mm/highpte.h"
 #include "mm/page_alloc.h"
 #include "mm/ptpool.h"
+#include "mm/swap.h"
+#include "mm/vmscan.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
 #include "arch/smp.h"
@@ -50,6 +52,10 @@ u64 vma_pte_prot(const struct vm_area_struct *vma)
 /* Invalidates addr if mm's translations may be cached on this CPU (SDM 4.10.4.1). */
 void flush_user_page(struct mm_struct *mm, u32 addr)
 {
+	/* A deliberate bug for the stress suite to catch (make BREAK=tlb-flush):
+	 * stale translations survive munmap, mprotect and copy-on-write. */
+	if (CONFIG_BREAK_TLB_FLUSH)
+		return;
 	if (current_mm_of_cpu[smp_processor_id()] == mm)
 		invlpg(addr);
 }
@@ -69,6 +75,23 @@ static struct page *window_page(pte_t *wpte)
 			return frame_to_page(pte_frame(wpte[i]) - i);
 	return NULL;
 }
+
+/* The swap entry some slot of a window holds (all such slots hold the same
+ * one: the cluster the window mapped), or 0. */
+static u32 window_swap_entry(pte_t *wpte)
+{
+	for (u32 i = 0; i < WINDOW_SLOTS; i++)
+		if (is_swap_pte(wpte[i]))
+			return (u32)pte_val(wpte[i]);
+	return 0;
+}
+
+/* Why the last fault of mm in window addr failed other than for memory (swap I/O). */
+static struct {
+	struct mm_struct *mm;
+	u32 addr;
+	const char *why;
+} fault_error;
 
 /* The PTE table under addr's PDE, allocated if missing; NULL if out of memory. */
 static pmd_t *pmd_alloc_table(struct mm_struct *mm, u32 addr)
@@ -124,6 +147,7 @@ static void window_remap(struct mm_struct *mm, u32 w, pte_t *wp, struct page *pa
 static bool window_reusable(struct vm_area_struct *vma, struct page *page)
 {
 	return PageFlag(page, PG_anon) && !PageFlag(page, PG_reserved) &&
+	       !PageFlag(page, PG_swapcache) && /* shared with windows that hold its swap entry */
 	       (page->mapcount == 0 || (vma->vm_flags & VM_SHARED)) &&
 	       page_anon_vma(page) == vma->anon_vma;
 }
@@ -140,7 +164,63 @@ static struct page *new_anon_cluster(struct mm_struct *mm, struct vm_area_struct
 	page_add_anon_rmap(page, vma, w);
 	page->count = 0; /* cluster_map takes the address space's reference */
 	cluster_map(mm, page);
+	if (!(vma->vm_flags & VM_SHARED))
+		lru_cache_add(page); /* private memory may be reclaimed */
 	return page;
+}
+
+/*
+ * A fault on a window that holds a swap entry (mm/swap.h): the whole
+ * cluster comes back -- from the swap cache, or read from its slot -- and
+ * every slot of the window that holds the entry maps it again, with the
+ * rights of the VMA the slot lies in; the window's hold on the slot goes.
+ * The cluster is writable only if this address space is now its only user
+ * (it then left the swap cache); otherwise it stays shared read-only and
+ * a write copies it.  A cluster read from its slot gets the reverse-map
+ * data of the VMA that holds the window's first entry (that VMA's
+ * anon_vma is the one try_to_unmap walked).
+ */
+static int do_swap_page(struct mm_struct *mm, u32 addr, pte_t *pte)
+{
+	u32 w = addr & WINDOW_MASK, first = 0;
+	pte_t *wp = pte - ((addr - w) >> MMUPAGE_SHIFT);
+	swp_entry_t e = { window_swap_entry(wp) };
+	struct page *mapped = window_page(wp);
+	int err = 0;
+
+	while ((u32)pte_val(wp[first]) != e.val)
+		first++;
+	struct vm_area_struct *owner = find_vma(mm, w + first * MMUPAGE_SIZE);
+	struct page *page = swapin_page(e, &err);
+	if (!page) {
+		if (err == -EIO) {
+			fault_error.mm = mm;
+			fault_error.addr = w;
+			fault_error.why = "swap read failed: the cluster is lost";
+		}
+		return err;
+	}
+	if (!page->mapping && owner)
+		page_add_anon_rmap(page, owner, w);
+	if (mapped && mapped != page)
+		panic("do_swap_page: window %08x maps pfn %u and holds swap entry %08x of pfn %u", w,
+		      page_to_pfn(mapped), e.val, page_to_pfn(page));
+	if (!mapped)
+		cluster_map(mm, page);
+	swap_free(e);
+	bool only_user = !PageFlag(page, PG_swapcache) && page->mapcount == 0;
+	for (u32 i = first; i < WINDOW_SLOTS; i++) {
+		u32 a = w + i * MMUPAGE_SIZE;
+		if ((u32)pte_val(wp[i]) != e.val)
+			continue;
+		struct vm_area_struct *v = find_vma(mm, a);
+		u64 prot = v ? vma_pte_prot(v) : (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX);
+		if (!only_user)
+			prot &= ~_PAGE_RW;
+		set_pte(&wp[i], mk_pte_frame(page_to_frame(page) + i, prot));
+	}
+	put_page(page); /* swapin_page's reference: the address space has its own */
+	return 0;
 }
 
 /*
@@ -161,6 +241,17 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 
 	if (anon_vma_prepare(vma))
 		return -ENOMEM;
+	if (window_swap_entry(wp)) {
+		/* The window's cluster is out on swap: it comes back first. */
+		u32 i = 0;
+		while (!is_swap_pte(wp[i]))
+			i++;
+		int err = do_swap_page(mm, w + i * MMUPAGE_SIZE, wp + i);
+		if (err)
+			return err;
+		page = window_page(wp);
+		fresh = false;
+	}
 	if (!page) {
 		page = new_anon_cluster(mm, vma, w, __GFP_ZERO);
 		if (!page)
@@ -240,6 +331,7 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u32 addr
 	copy->index = old->index;
 	copy->count = 0;
 	cluster_map(mm, copy);
+	lru_cache_add(copy);
 	window_remap(mm, w, wp, copy);
 	cluster_unmap(mm, old);
 	return 0;
@@ -274,7 +366,12 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 		return write ? "VMA not writable" : exec ? "VMA not executable" : "VMA not readable";
 	if (write && (vma->vm_flags & VM_IMAGE))
 		return "the user image is read-only";
-	return "out of memory";
+	if (fault_error.why && fault_error.mm == mm && fault_error.addr == (addr & WINDOW_MASK)) {
+		const char *why = fault_error.why;
+		fault_error.why = NULL;
+		return why;
+	}
+	return oom_reason(addr);
 }
 
 int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
@@ -284,6 +381,7 @@ int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 
 	if (!vma || !vma_allows(vma, write, exec))
 		return -EFAULT;
+	balance_memory(); /* reclaim, while nothing is mapped or half done */
 	pmd_t *pmd = pmd_alloc_table(mm, addr);
 	if (!pmd)
 		return -ENOMEM;
@@ -291,13 +389,19 @@ int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 	pte_t e = ptep_get(pte);
 	if (vma->vm_flags & VM_IMAGE)
 		ret = pte_present(e) ? -EFAULT : do_image_page(vma, addr, pte);
+	else if (is_swap_pte(e))
+		ret = do_swap_page(mm, addr, pte);
 	else if (!pte_mapped(e))
 		ret = do_anonymous_page(mm, vma, addr, pte);
 	else if (write && !pte_write(e))
 		ret = do_wp_page(mm, vma, addr, pte);
 	else
 		flush_user_page(mm, addr); /* rights were raised without a flush (SDM 4.10.4.3) */
-	pte_unmap(pte);
+	/* A deliberate bug for the stress suite to catch (make BREAK=pte-unmap): with
+	 * highpte, KM_PTE0 stays mapped, which the debug checks catch at the next
+	 * context switch, return to user or mapping of KM_PTE0. */
+	if (!CONFIG_BREAK_PTE_UNMAP)
+		pte_unmap(pte);
 	return ret;
 }
 
@@ -330,9 +434,14 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 	for (u32 w = start & WINDOW_MASK; w < end; w += PAGE_SIZE) {
 		pte_t *wp = pt + pte_index(w);
 		struct page *page = window_page(wp);
+		u32 swp = window_swap_entry(wp);
 		for (u32 i = 0; i < WINDOW_SLOTS; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
-			if (a < start || a >= end || !pte_mapped(wp[i]))
+			if (a < start || a >= end)
+				continue;
+			if (is_swap_pte(wp[i]))
+				pte_clear(&wp[i]); /* never present: nothing cached to flush */
+			if (!pte_mapped(wp[i]))
 				continue;
 			ptep_get_and_clear(&wp[i]);
 			flush_user_page(mm, a);
@@ -340,6 +449,9 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 		/* The user image's frames are the kernel's: never counted. */
 		if (page && !PageFlag(page, PG_reserved) && !window_page(wp))
 			cluster_unmap(mm, page);
+		/* The window's last swap entry went: so does its hold on the slot. */
+		if (swp && !window_swap_entry(wp))
+			swap_free((swp_entry_t){ swp });
 	}
 }
 
@@ -369,6 +481,13 @@ static void copy_table(struct mm_struct *dst, struct vm_area_struct *vma, pte_t 
 	for (u32 a = start; a < end; a += MMUPAGE_SIZE) {
 		pte_t *s = &spt[pte_index(a)];
 		pte_t e = ptep_get(s);
+		if (is_swap_pte(e)) {
+			/* The child's window holds the slot too (once per window). */
+			if (!window_swap_entry(dpt + pte_index(a & WINDOW_MASK)))
+				swap_duplicate(pte_to_swp_entry(e));
+			set_pte(&dpt[pte_index(a)], e);
+			continue;
+		}
 		if (!pte_mapped(e))
 			continue;
 		if (cow && pte_write(e)) {
@@ -423,8 +542,10 @@ void change_protection(struct mm_struct *mm, struct vm_area_struct *vma, u32 sta
 		if (pte_mapped(e)) {
 			struct page *page = frame_to_page(pte_frame(e));
 			u64 p = prot;
-			/* A shared cluster stays read-only: the write fault copies it. */
-			if (!(vma->vm_flags & VM_IMAGE) && page->mapcount > 0 && !(vma->vm_flags & VM_SHARED))
+			/* A shared cluster stays read-only: the write fault copies it.  So
+			 * does one in the swap cache (shared with windows holding its entry). */
+			if (!(vma->vm_flags & VM_IMAGE) && !(vma->vm_flags & VM_SHARED) &&
+			    (page->mapcount > 0 || PageFlag(page, PG_swapcache)))
 				p &= ~_PAGE_RW;
 			set_pte(pte, mk_pte_frame(pte_frame(e), p));
 			flush_user_page(mm, a);

@@ -217,8 +217,8 @@ static bool window_conflict(struct mm_struct *mm, u32 start, u32 end, bool share
 	list_for_each(l, &mm->mmap) {
 		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, vm_list);
 		/* Does part of v stay in the windows once [start, end) is replaced? */
-		bool left = v->vm_start < start && v->vm_end > ws;
-		bool right = v->vm_end > end && v->vm_start < we;
+		bool left = ws < start && v->vm_start < start && v->vm_end > ws;
+		bool right = end < we && v->vm_end > end && v->vm_start < we;
 		if ((left || right) && (shared || (v->vm_flags & VM_SHARED)))
 			return true;
 	}

@@ -15,6 +15,7 @@
 #include "mm/bootmem.h"
 #include "mm/highmem.h"
 #include "mm/memmap.h"
+#include "mm/vmscan.h"
 #include "arch/smp.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -282,8 +283,11 @@ unsigned page_order(const struct page *p)
 	return PageFlag(p, PG_head) ? p[1].private : 0;
 }
 
+/* The LRU holds no reference: the last one takes the page off its list. */
 void put_page(struct page *p)
 {
+	if (p->count == 1 && PageFlag(p, PG_lru))
+		lru_cache_del(p);
 	__free_pages(p, 0);
 }
 
@@ -304,6 +308,28 @@ u32 zone_free_pages(const struct zone *z)
 	for (int c = 0; c < (int)ARRAY_SIZE(z->pcp); c++)
 		n += z->pcp[c].count;
 	return n;
+}
+
+/* Pages allocatable before the zones gfp may use (in alloc_pages' order,
+ * fallbacks with their reserve) fall under watermark wm (vmscan.h). */
+u32 alloc_headroom(gfp_t gfp, enum zone_watermark wm)
+{
+	enum zone_type list[MAX_NR_ZONES];
+	int n = zonelist(gfp, list);
+	u32 room = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct zone *z = &zones[list[i]];
+		if (!z->managed_pages)
+			continue;
+		u32 mark = wm == WMARK_MIN ? z->pages_min : wm == WMARK_LOW ? z->pages_low : z->pages_high;
+		if (i > 0)
+			mark += z->lowmem_reserve;
+		room += zone_free_pages(z) - z->free_pages; /* the hot lists serve whatever the marks */
+		if (z->free_pages > mark)
+			room += z->free_pages - mark;
+	}
+	return room;
 }
 
 u32 nr_free_pages(void)

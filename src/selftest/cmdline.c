@@ -212,3 +212,103 @@ KTEST(cmdline, tests_too_long)
 	memcpy(line + strlen(line), " tests=bcdefgh", 15);
 	PARSE_BAD(line, "'tests=bcdefgh'");
 }
+
+/* swap= and swap_mib=: every device, the default, the size limit. */
+KTEST(cmdline, swap_options)
+{
+	PARSE_OK("");
+	KT_ASSERT_EQ(opts.swap, SWAP_AUTO);
+	KT_ASSERT_EQ(opts.swap_mib, 0);
+	PARSE_OK("swap=ata");
+	KT_ASSERT_EQ(opts.swap, SWAP_ATA);
+	PARSE_OK("swap=highmem swap_mib=32");
+	KT_ASSERT_EQ(opts.swap, SWAP_HIGHMEM);
+	KT_ASSERT_EQ(opts.swap_mib, 32);
+	PARSE_OK("swap=none");
+	KT_ASSERT_EQ(opts.swap, SWAP_NONE);
+	PARSE_OK("swap_mib=1 swap_mib=65536 swap=ata swap=highmem");
+	KT_ASSERT_EQ(opts.swap, SWAP_HIGHMEM); /* the last word wins */
+	KT_ASSERT_EQ(opts.swap_mib, 65536);
+	PARSE_OK("/boot/kernel.elf tests=swap.* swap=ata swap_mib=320");
+	KT_ASSERT_STREQ(opts.tests, "swap.*");
+	KT_ASSERT_EQ(opts.swap, SWAP_ATA);
+	KT_ASSERT_EQ(opts.swap_mib, 320);
+}
+
+KTEST(cmdline, bad_swap)
+{
+	PARSE_BAD("swap=disk", "'swap=disk'");
+	PARSE_BAD("swap=", "'swap='");
+	PARSE_BAD("swap=ATA", "'swap=ATA'");
+	PARSE_BAD("swap", "'swap'");
+	PARSE_BAD("swap_mib", "'swap_mib'");
+	PARSE_BAD("swap_mib=", "'swap_mib='");
+	PARSE_BAD("swap_mib=0", "'swap_mib=0'");
+	PARSE_BAD("swap_mib=65537", "'swap_mib=65537'");
+	PARSE_BAD("swap_mib=0x40", "'swap_mib=0x40'");
+	PARSE_BAD("swap_mib=-1", "'swap_mib=-1'");
+	PARSE_BAD("swap_mib=12M", "'swap_mib=12M'");
+	PARSE_BAD("swap_mib=99999999999999999999999", "'swap_mib=99999999999999999999999'");
+	PARSE_BAD("bench swap=ata swap=maybe", "'swap=maybe'");
+}
+
+/* seed= and stress=: the stress suite's seed (the whole u32 range) and steps. */
+KTEST(cmdline, stress_options)
+{
+	PARSE_OK("");
+	KT_ASSERT_EQ(opts.seed_set, false);
+	KT_ASSERT_EQ(opts.stress_steps, 0);
+	PARSE_OK("seed=0");
+	KT_ASSERT_EQ(opts.seed_set, true);
+	KT_ASSERT_EQ(opts.seed, 0);
+	PARSE_OK("seed=4294967295 stress=100000");
+	KT_ASSERT_EQ(opts.seed, 0xffffffffu);
+	KT_ASSERT_EQ(opts.stress_steps, 100000);
+	PARSE_OK("/boot/kernel.elf tests=stress.* seed=0x2a stress=1");
+	KT_ASSERT_STREQ(opts.tests, "stress.*");
+	KT_ASSERT_EQ(opts.seed, 42);
+	KT_ASSERT_EQ(opts.stress_steps, 1);
+	PARSE_OK("stress=100000000 seed=7 seed=8");
+	KT_ASSERT_EQ(opts.seed, 8); /* the last word wins */
+	KT_ASSERT_EQ(opts.stress_steps, 100000000);
+}
+
+KTEST(cmdline, bad_stress)
+{
+	PARSE_BAD("seed", "'seed'");
+	PARSE_BAD("seed=", "'seed='");
+	PARSE_BAD("seed=x", "'seed=x'");
+	PARSE_BAD("seed=-1", "'seed=-1'");
+	PARSE_BAD("seed=4294967296", "'seed=4294967296'");
+	PARSE_BAD("seed=99999999999999999999999", "'seed=99999999999999999999999'");
+	PARSE_BAD("stress", "'stress'");
+	PARSE_BAD("stress=", "'stress='");
+	PARSE_BAD("stress=0", "'stress=0'");
+	PARSE_BAD("stress=100000001", "'stress=100000001'");
+	PARSE_BAD("stress=10k", "'stress=10k'");
+	PARSE_BAD("tests=stress.* stress=many", "'stress=many'");
+}
+
+/* model_bug=: the paging conformance model's deliberate wrong rule. */
+KTEST(cmdline, model_bug)
+{
+	PARSE_OK("");
+	KT_ASSERT_EQ(opts.model_bug, MODEL_BUG_NONE);
+	PARSE_OK("model_bug=wp");
+	KT_ASSERT_EQ(opts.model_bug, MODEL_BUG_WP);
+	PARSE_OK("model_bug=user");
+	KT_ASSERT_EQ(opts.model_bug, MODEL_BUG_USER);
+	PARSE_OK("model_bug=dirty");
+	KT_ASSERT_EQ(opts.model_bug, MODEL_BUG_DIRTY);
+	PARSE_OK("model_bug=rsvd");
+	KT_ASSERT_EQ(opts.model_bug, MODEL_BUG_RSVD);
+	PARSE_OK("/kernel.elf tests=conformance.* model_bug=wp model_bug=global");
+	KT_ASSERT_EQ(opts.model_bug, MODEL_BUG_GLOBAL); /* the last word wins */
+	KT_ASSERT_STREQ(opts.tests, "conformance.*");
+	PARSE_BAD("model_bug", "'model_bug'");
+	PARSE_BAD("model_bug=", "'model_bug='");
+	KT_ASSERT_STREQ(err, "bad value in 'model_bug=': expected wp, user, dirty, rsvd or global");
+	PARSE_BAD("model_bug=WP", "'model_bug=WP'");
+	PARSE_BAD("model_bug=none", "'model_bug=none'");
+	PARSE_BAD("model-bug=wp", "'model-bug=wp'");
+}

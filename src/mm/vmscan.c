@@ -1,0 +1,264 @@
+/*
+ * Page reclaim (see vmscan.h): the LRU lists, aging through the reverse
+ * map, paging out to swap.
+ *
+ * Page states seen from here:
+ *   on a list          PG_lru, PG_active says which; no reference held
+ *   isolated           off the lists while reclaim works on it, with a
+ *                      reference of reclaim's own
+ *   in the swap cache  PG_swapcache: a slot is bound to it (swap.c)
+ * A cluster in the swap cache is never mapped writable: it is shared with
+ * the windows that hold its swap entry (memory.c write-protects it), so
+ * its contents change only after it left the cache, and PG_dirty (set when
+ * it enters the cache, cleared by a successful write) says whether its
+ * slot holds it.
+ *
+ * Locking: one CPU, preemption off; the reverse-map walks map user PTE
+ * tables in KM_PTE0, the I/O maps frames in KM_SWAP.
+ */
+#include "mm/vmscan.h"
+#include "mm/swap.h"
+#include "mm/rmap.h"
+#include "mm/highpte.h"
+#include "mm/page_alloc.h"
+#include "mm/mm.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/task.h"
+#include "lib/printf.h"
+
+#define SWAP_CLUSTER_MAX 32u /* clusters reclaim aims to free per call */
+#define DEF_PRIORITY 3       /* first pass scans 1/8 of the lists, the last one all */
+#define FAULT_PAGES 8u       /* more than one fault allocates (a cluster, a PTE table, a copy) */
+
+static struct list_head active_list = LIST_HEAD_INIT(active_list);
+static struct list_head inactive_list = LIST_HEAD_INIT(inactive_list);
+u32 nr_active, nr_inactive;
+struct vmscan_stats vmscan_stats;
+
+void lru_cache_add(struct page *page)
+{
+	if (PageFlag(page, PG_lru))
+		panic("lru_cache_add: pfn %u is already on a list", page_to_pfn(page));
+	SetPageFlag(page, PG_lru);
+	SetPageFlag(page, PG_active);
+	list_add(&page->lru, &active_list);
+	nr_active++;
+}
+
+void lru_cache_del(struct page *page)
+{
+	if (!PageFlag(page, PG_lru))
+		return;
+	list_del(&page->lru);
+	if (PageFlag(page, PG_active))
+		nr_active--;
+	else
+		nr_inactive--;
+	ClearPageFlag(page, PG_lru);
+	ClearPageFlag(page, PG_active);
+}
+
+/* Back on a list after reclaim looked at it: the head of the active or inactive one. */
+static void putback(struct page *page, bool active)
+{
+	SetPageFlag(page, PG_lru);
+	if (active) {
+		SetPageFlag(page, PG_active);
+		list_add(&page->lru, &active_list);
+		nr_active++;
+	} else {
+		list_add(&page->lru, &inactive_list);
+		nr_inactive++;
+	}
+}
+
+/*
+ * The windows (one per address space) that hold entry e, found through
+ * page's anon_vma as try_to_unmap finds mappings.  A window lying across
+ * two VMAs of one address space is counted by the VMA that holds its first
+ * entry slot only.
+ */
+static u32 windows_holding(struct page *page, swp_entry_t e)
+{
+	struct anon_vma *av = page_anon_vma(page);
+	struct list_head *l;
+	u32 n = 0;
+
+	list_for_each(l, &av->head) {
+		struct vm_area_struct *vma = list_entry(l, struct vm_area_struct, anon_vma_node);
+		u32 w = vma_address(page, vma), i = 0;
+		if (w + PAGE_SIZE <= vma->vm_start || w >= vma->vm_end)
+			continue;
+		pmd_t *pmd = user_pmd(vma->vm_mm->pgd, w);
+		if (!pmd_present(*pmd))
+			continue;
+		pte_t *wp = pte_offset_map(pmd, w);
+		while (i < PAGE_MMUCOUNT && (u32)pte_val(wp[i]) != e.val)
+			i++;
+		pte_unmap(wp);
+		u32 a = w + i * MMUPAGE_SIZE;
+		if (i < PAGE_MMUCOUNT && a >= vma->vm_start && a < vma->vm_end)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Takes an isolated anonymous cluster out of memory.  The caller holds one
+ * reference besides the address spaces' and the swap cache's.  Steps: a
+ * slot (the swap cache) unless it has one; try_to_unmap puts the swap
+ * entry in every PTE that mapped it, and each window that now holds the
+ * entry is counted on the slot; the write, if the slot does not hold the
+ * cluster yet; then the cluster leaves the cache, and the caller's put
+ * frees it.  Returns 0 or why not (see swap_out_page).
+ */
+static int pageout(struct page *page)
+{
+	if (!PageFlag(page, PG_anon) || !page_anon_vma(page) || PageFlag(page, PG_reserved))
+		return -EINVAL;
+	if (!PageFlag(page, PG_swapcache)) {
+		if (!swap_active())
+			return -ENOENT;
+		swp_entry_t e = get_swap_slot();
+		if (!e.val) {
+			vmscan_stats.swap_full++;
+			return -ENOSPC;
+		}
+		add_to_swap_cache(page, e);
+	}
+	swp_entry_t e = page_swp_entry(page);
+	u32 before = swap_count(e), mms = (u32)(page->mapcount + 1);
+	int r = try_to_unmap(page, pte_val(swp_entry_to_pte(e)));
+	u32 holders = (r == 0 && !CONFIG_DEBUG) ? before + mms : windows_holding(page, e);
+	if (holders < before || (r == 0 && holders != before + mms))
+		panic("pageout: pfn %u: %u windows hold slot %u, which had %u, and %u address spaces "
+		      "were unmapped (try_to_unmap: %d)", page_to_pfn(page), holders, swp_offset(e),
+		      before, mms, r);
+	for (u32 i = before; i < holders; i++)
+		swap_duplicate(e);
+	if (r) {
+		vmscan_stats.unmap_busy++;
+		return -EBUSY; /* stays in the cache: the unmapped windows find it there */
+	}
+	if (PageFlag(page, PG_dirty) && swap_writepage(page))
+		return -EIO; /* kept in the cache, dirty: the slot does not hold it */
+	if (page->count != 2)
+		return -EBUSY; /* someone else holds it: it stays, clean, in the cache */
+	delete_from_swap_cache(page);
+	return 0;
+}
+
+int swap_out_page(struct page *page)
+{
+	bool listed = PageFlag(page, PG_lru);
+
+	lru_cache_del(page);
+	int r = pageout(page);
+	if (r == 0)
+		vmscan_stats.reclaimed++;
+	else if (listed)
+		putback(page, true);
+	return r;
+}
+
+/* Moves up to n clusters from the active list's tail: referenced ones back
+ * to its head, the others to the inactive list. */
+static void refill_inactive(u32 n)
+{
+	while (n-- && !list_empty(&active_list)) {
+		struct page *page = list_entry(active_list.prev, struct page, lru);
+		list_del(&page->lru);
+		if (page_referenced(page)) {
+			list_add(&page->lru, &active_list);
+			vmscan_stats.rotated++;
+			continue;
+		}
+		ClearPageFlag(page, PG_active);
+		list_add(&page->lru, &inactive_list);
+		nr_active--;
+		nr_inactive++;
+		vmscan_stats.deactivated++;
+	}
+}
+
+/*
+ * Looks at up to n clusters from the inactive list's tail and pages out
+ * the unreferenced ones until want were freed.  Stops early when no swap
+ * slot is left: nothing else could be freed.  Returns the number freed.
+ */
+static u32 shrink_inactive(u32 n, u32 want)
+{
+	u32 freed = 0;
+
+	while (n-- && freed < want && !list_empty(&inactive_list)) {
+		struct page *page = list_entry(inactive_list.prev, struct page, lru);
+		vmscan_stats.scanned++;
+		if (page_referenced(page)) {
+			lru_cache_del(page);
+			putback(page, true);
+			vmscan_stats.activated++;
+			continue;
+		}
+		lru_cache_del(page);
+		get_page(page);
+		int r = pageout(page);
+		if (r == 0) {
+			freed++;
+			vmscan_stats.reclaimed++;
+		} else {
+			putback(page, r != -EINVAL);
+		}
+		put_page(page); /* the last reference when it was paged out */
+		if (r == -ENOSPC || r == -ENOENT)
+			break;
+	}
+	return freed;
+}
+
+u32 try_to_free_pages(u32 nr)
+{
+	u32 freed = 0;
+
+	for (int prio = DEF_PRIORITY; prio >= 0 && freed < nr; prio--) {
+		refill_inactive(MAX(nr_active >> prio, SWAP_CLUSTER_MAX));
+		freed += shrink_inactive(MAX(nr_inactive >> prio, SWAP_CLUSTER_MAX), nr - freed);
+		if (swap_active() && swap_active()->inuse >= swap_active()->nr_slots)
+			break; /* full: only clusters already in the cache could go, and they went */
+	}
+	return freed;
+}
+
+void balance_memory(void)
+{
+	struct swap_info *si = swap_active();
+
+	/* Hot-list pages count as free whatever the watermarks: ask for a few. */
+	if (!si || alloc_headroom(GFP_HIGHUSER, WMARK_LOW) >= FAULT_PAGES)
+		return;
+	if (si->inuse >= si->nr_slots)
+		return; /* swap full: nothing to gain, and scanning every fault would cost */
+	/* Reclaim maps PTE tables in KM_PTE0: never under a caller that holds a slot. */
+	if (kmap_atomic_idle_check())
+		return;
+	vmscan_stats.balance_runs++;
+	while (alloc_headroom(GFP_HIGHUSER, WMARK_HIGH) < SWAP_CLUSTER_MAX)
+		if (!try_to_free_pages(SWAP_CLUSTER_MAX))
+			break;
+}
+
+const char *oom_reason(u32 addr)
+{
+	static char why[48];
+	struct swap_info *si = swap_active();
+	const char *what = !si ? "no swap"
+			   : si->inuse >= si->nr_slots ? "swap full" : "nothing reclaimable";
+
+	vmscan_stats.oom++;
+	printk("oom: task %d (%s) out of memory at %08x: %s; %u pages free, swap %u of %u slots "
+	       "used, %u active and %u inactive clusters\n", current->pid, current->name, addr,
+	       what, nr_free_pages(), si ? si->inuse : 0, si ? si->nr_slots : 0, nr_active,
+	       nr_inactive);
+	snprintf(why, sizeof(why), "out of memory (%s)", what);
+	return why;
+}
