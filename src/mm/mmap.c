@@ -192,14 +192,17 @@ static struct vm_area_struct *vma_at_or_after(struct mm_struct *mm, u32 addr)
  */
 static int populate(struct mm_struct *mm, struct vm_area_struct *v)
 {
-	if (!(v->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
-		return 0; /* PROT_NONE: nothing may touch it anyway */
-	for (u32 w = v->vm_start & PAGE_MASK; w < v->vm_end; w += PAGE_SIZE) {
-		int err = handle_mm_fault(mm, MAX(w, v->vm_start), false, false);
-		if (err)
-			return err;
-	}
-	return 0;
+	u32 flags = v->vm_flags;
+	int err = 0;
+
+	/* PROT_NONE too: the clusters must exist before a fork can share them. */
+	v->vm_flags |= VM_READ;
+	for (u32 w = v->vm_start & PAGE_MASK; w < v->vm_end && !err; w += PAGE_SIZE)
+		err = handle_mm_fault(mm, MAX(w, v->vm_start), false, false);
+	v->vm_flags = flags;
+	if (!(flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		change_protection(mm, v, v->vm_start, v->vm_end);
+	return err;
 }
 
 /*

@@ -451,3 +451,24 @@ KTEST(mm, shared_windows_stay_whole)
 	KT_ASSERT_EQ(do_mmap(mm, sh + PAGE_SIZE, MMUPAGE_SIZE, RW, ANON | MAP_FIXED), sh + (s32)PAGE_SIZE);
 	leave_mm(mm);
 }
+
+/* Shared memory mapped PROT_NONE is shared all the same once opened up. */
+KTEST(mm, shared_prot_none_after_fork)
+{
+	bool ok;
+	struct mm_struct *parent = enter_new_mm();
+	KT_ASSERT(parent);
+	s32 a = do_mmap(parent, 0, PAGE_SIZE, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS);
+	KT_ASSERT_GT(a, 0);
+	struct mm_struct *child = dup_mm(parent);
+	KT_ASSERT(child);
+	KT_ASSERT_EQ(do_mprotect(child, a, PAGE_SIZE, RW), 0);
+	KT_ASSERT_EQ(do_mprotect(parent, a, PAGE_SIZE, RW), 0);
+	switch_mm(parent, child);
+	KT_ASSERT_EQ(put32(a, 7), 0);
+	switch_mm(child, parent);
+	KT_ASSERT_EQ(get32(a, &ok), 7);
+	switch_mm(parent, NULL);
+	mmput(child);
+	leave_mm(parent);
+}
