@@ -3,6 +3,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "arch/console.h"
+#include "arch/io.h"
 
 int console_loglevel = LOGLEVEL_DEFAULT;
 
@@ -16,7 +17,14 @@ void vprintk(const char *fmt, va_list ap)
 	size_t len = n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
 
 	if (!capture_buf) {
+		/* One message at a time: a task preempted halfway through would
+		 * interleave differently on each console (COM1, 0xE9 and VGA are
+		 * written character by character). */
+		u32 eflags = read_eflags();
+		cli();
 		arch_console_write(buf, len);
+		if (eflags & (1u << 9))
+			sti();
 	} else {
 		size_t room = capture_size - 1 - capture_len;
 		size_t c = len < room ? len : room;
