@@ -19,6 +19,7 @@
  * map and counting invariant after each step of a seeded random sequence.
  */
 #include "selftest/ktest.h"
+#include "selftest/urun.h"
 #include "kernel/panic.h"
 #include "kernel/preempt.h"
 #include "kernel/printk.h"
@@ -48,51 +49,6 @@
 		if (!swap_active())                                               \
 			KT_SKIP(swap_absent_reason());                            \
 	} while (0)
-
-static int start(const char *prog, u32 arg)
-{
-	struct task *t = user_task_create(prog, arg);
-
-	if (!t) {
-		ktest_fail(__FILE__, __LINE__, "cannot start user program %s", prog);
-		return -1;
-	}
-	return t->pid;
-}
-
-/* pid's exit code (other children that exit meanwhile are reaped), or -1. */
-static int wait_for(int pid)
-{
-	int code, got;
-
-	while ((got = do_wait(&code)) > 0)
-		if (got == pid)
-			return code;
-	return -1;
-}
-
-static void reap_all(void)
-{
-	while (do_wait(NULL) > 0)
-		;
-}
-
-static int run(const char *prog, u32 arg)
-{
-	int pid = start(prog, arg);
-	int code = pid > 0 ? wait_for(pid) : -1;
-
-	reap_all();
-	return code;
-}
-
-static bool user_checks_ok(void)
-{
-	struct user_test_counts c = user_test_counts();
-
-	ktest_diag("ring-3 assertions: %u passed, %u failed", c.passes, c.failures);
-	return c.failures == 0 && c.passes > 0;
-}
 
 /* The PTE of addr in mm, raw (0 when there is no table). */
 static u64 raw_pte(struct mm_struct *mm, u32 addr)
@@ -458,7 +414,7 @@ struct tree {
 static bool tree_start(struct tree *t, u32 arg)
 {
 	t->n = (2u << (arg & 0xff)) - 1;
-	t->pid = start("swap_tree", arg);
+	t->pid = urun_start("swap_tree", arg);
 	if (t->pid <= 0)
 		return false;
 	struct task *root = find_task(t->pid);
@@ -536,13 +492,13 @@ KTEST(swap, fork_tree_unmap)
 	preempt_enable();
 	KT_EXPECT_EQ(swap_stats.swap_outs - st.swap_outs, 1);
 	poke(t.mm, SYNC_FIELD(go), 1);
-	KT_EXPECT_EQ(wait_for(t.pid), 0);
-	reap_all();
+	KT_EXPECT_EQ(urun_wait_for(t.pid), 0);
+	urun_reap_all();
 	KT_EXPECT_EQ(swap_stats.swap_ins - st.swap_ins, 1);         /* read once ... */
 	KT_EXPECT_EQ(swap_stats.cache_hits - st.cache_hits, t.n - 1); /* ... shared by the rest */
 	KT_EXPECT_EQ(swap_stats.csum_errors, st.csum_errors);
 	KT_EXPECT(same_as(&base));
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 /*
@@ -582,12 +538,12 @@ KTEST(swap, write_error_keeps_page)
 	KT_EXPECT(log_has(log, "stays in memory"));
 	KT_EXPECT_EQ(swap_stats.write_errors - st.write_errors, 1);
 	poke(t.mm, SYNC_FIELD(go), 1);
-	KT_EXPECT_EQ(wait_for(t.pid), 0);
-	reap_all();
+	KT_EXPECT_EQ(urun_wait_for(t.pid), 0);
+	urun_reap_all();
 	KT_EXPECT_EQ(swap_stats.swap_ins, st.swap_ins);
 	KT_EXPECT_EQ(swap_stats.cache_hits - st.cache_hits, t.n);
 	KT_EXPECT(same_as(&base));
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* A slot changed behind the kernel's back is caught by its checksum: the
@@ -616,9 +572,9 @@ KTEST(swap, corrupt_slot_detected)
 	KT_ASSERT_EQ(swap_corrupt_slot(swp_offset(e)), 0);
 	printk_capture_start(log, sizeof(log));
 	poke(t.mm, SYNC_FIELD(go), 1);
-	int code = wait_for(t.pid);
+	int code = urun_wait_for(t.pid);
 	printk_capture_stop();
-	reap_all();
+	urun_reap_all();
 	show_log(log);
 	KT_EXPECT_EQ(code, PF_KILL);
 	KT_EXPECT_EQ(swap_stats.csum_errors - st.csum_errors, 1);
@@ -1134,7 +1090,7 @@ KTEST(swap, reclaim_pressure)
 	u32 t0 = jiffies;
 	ktest_diag("%u MiB before reclaim (balloon %u MiB), %u MiB of swap: 4 tasks touch %u MiB",
 		   room, balloon_pages / MIB_PAGES, swap_mib, mib);
-	int code = run("reclaim_load", RECLAIM_LOAD_ARG(mib, 4));
+	int code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(mib, 4));
 	balloon_deflate();
 	ktest_diag("%u ms: %u swap-outs, %u swap-ins (%u checksummed), %u cache hits; %u reclaim runs, "
 		   "%u scanned, %u reclaimed, %u rotated, %u activated", (jiffies - t0) * 1000 / HZ,
@@ -1153,7 +1109,7 @@ KTEST(swap, reclaim_pressure)
 	if (CONFIG_DEBUG)
 		KT_EXPECT_EQ(swap_stats.csum_checked - st.csum_checked, swap_stats.swap_ins - st.swap_ins);
 	KT_EXPECT(same_as(&base));
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 /*
@@ -1176,7 +1132,7 @@ KTEST(swap, full_swap_oom)
 	ktest_diag("%u MiB before reclaim, 2 MiB of swap: the task touches %u MiB", room, want);
 	u32 oom = vmscan_stats.oom;
 	printk_capture_start(log, sizeof(log));
-	int code = run("oom_eater", want);
+	int code = urun_run("oom_eater", want);
 	printk_capture_stop();
 	balloon_deflate();
 	swap_set_limit(0);
@@ -1187,7 +1143,7 @@ KTEST(swap, full_swap_oom)
 	KT_EXPECT(log_has(log, "oom: task"));
 	KT_EXPECT_EQ(si->inuse, base.swap_inuse);
 	/* The kernel goes on: another task runs to its end. */
-	KT_EXPECT_EQ(run("touch_pages", 64), 0);
+	KT_EXPECT_EQ(urun_run("touch_pages", 64), 0);
 	KT_EXPECT(same_as(&base));
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }

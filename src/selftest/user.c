@@ -13,6 +13,7 @@
  * kernel can see: the kill reports, the free counts.
  */
 #include "selftest/ktest.h"
+#include "selftest/urun.h"
 #include "kernel/preempt.h"
 #include "kernel/printk.h"
 #include "kernel/task.h"
@@ -25,56 +26,6 @@
 #include "mm/slab.h"
 
 #define PF EXIT_KILLED(14)
-
-/* Starts prog(arg); its pid, or -1 (with a test failure) if it could not start. */
-static int start(const char *prog, u32 arg)
-{
-	struct task *t = user_task_create(prog, arg);
-
-	if (!t) {
-		ktest_fail(__FILE__, __LINE__, "cannot start user program %s", prog);
-		return -1;
-	}
-	return t->pid;
-}
-
-/* Waits until pid exits and returns its exit code; other children that
- * exit meanwhile (orphans) are reaped.  -1 if pid is not a child. */
-static int wait_for(int pid)
-{
-	int code, got;
-
-	while ((got = do_wait(&code)) > 0)
-		if (got == pid)
-			return code;
-	return -1;
-}
-
-/* Reaps every remaining child (orphaned grandchildren included). */
-static void reap_all(void)
-{
-	while (do_wait(NULL) > 0)
-		;
-}
-
-/* Runs prog(arg) to its end: its exit code, or -1 if it could not start. */
-static int run(const char *prog, u32 arg)
-{
-	int pid = start(prog, arg);
-	int code = pid > 0 ? wait_for(pid) : -1;
-
-	reap_all();
-	return code;
-}
-
-/* The ring-3 assertions since the test began: none failed, and some ran. */
-static bool user_checks_ok(void)
-{
-	struct user_test_counts c = user_test_counts();
-
-	ktest_diag("ring-3 assertions: %u passed, %u failed", c.passes, c.failures);
-	return c.failures == 0 && c.passes > 0;
-}
 
 KTEST(user, image_table)
 {
@@ -100,8 +51,8 @@ KTEST(user, touch_pages)
 
 	user_test_reset();
 	for (u32 i = 0; i < ARRAY_SIZE(counts); i++)
-		KT_EXPECT_EQ(run("touch_pages", counts[i]), 0);
-	KT_ASSERT(user_checks_ok());
+		KT_EXPECT_EQ(urun_run("touch_pages", counts[i]), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* A binary fork tree three levels below its root: 15 tasks. */
@@ -110,23 +61,23 @@ KTEST(user, fork_tree_cow)
 	u32 forks = sched_stats.forks;
 
 	user_test_reset();
-	KT_ASSERT_EQ(run("fork_tree", 3), 0);
+	KT_ASSERT_EQ(urun_run("fork_tree", 3), 0);
 	KT_EXPECT_EQ(sched_stats.forks - forks, 15);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 KTEST(user, cow_frames)
 {
 	user_test_reset();
-	KT_ASSERT_EQ(run("cow_frames", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("cow_frames", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 KTEST(user, munmap_partial)
 {
 	user_test_reset();
-	KT_ASSERT_EQ(run("munmap_partial", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("munmap_partial", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* Anonymous memory mapped where some was unmapped reads zero, even when
@@ -134,30 +85,30 @@ KTEST(user, munmap_partial)
 KTEST(user, remap_reads_zero)
 {
 	user_test_reset();
-	KT_ASSERT_EQ(run("remap_zero", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("remap_zero", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 KTEST(user, mprotect_split)
 {
 	user_test_reset();
-	KT_ASSERT_EQ(run("mprotect_split", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("mprotect_split", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 KTEST(user, shared_anon)
 {
 	user_test_reset();
-	KT_ASSERT_EQ(run("shared_anon", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("shared_anon", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* MAP_SHARED pages that nobody touched before the fork are shared too. */
 KTEST(user, shared_anon_untouched)
 {
 	user_test_reset();
-	KT_ASSERT_EQ(run("shared_anon", 1), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("shared_anon", 1), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* A task spinning in ring 3 loses the CPU to the timer, in every variant. */
@@ -166,16 +117,16 @@ KTEST(user, timer_preempts_ring3)
 	u32 switches = sched_stats.switches;
 
 	user_test_reset();
-	KT_ASSERT_EQ(run("spin_preempted", 0), 0);
+	KT_ASSERT_EQ(urun_run("spin_preempted", 0), 0);
 	ktest_diag("%u context switches", sched_stats.switches - switches);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 KTEST(user, bad_syscalls)
 {
 	user_test_reset();
-	KT_ASSERT_EQ(run("bad_syscalls", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("bad_syscalls", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* One rule-breaker of each kind: its exit code, and its report line. */
@@ -218,11 +169,11 @@ KTEST(user, kills_only_the_task)
 	int status, got, worker_code = -1;
 
 	user_test_reset();
-	int worker = start("worker", 300);
+	int worker = urun_start("worker", 300);
 	KT_ASSERT(worker > 0);
 	printk_capture_start(log, sizeof(log));
 	for (u32 i = 0; i < ARRAY_SIZE(k); i++) {
-		pid[i] = start(k[i].prog, k[i].arg);
+		pid[i] = urun_start(k[i].prog, k[i].arg);
 		code[i] = -1;
 	}
 	while ((got = do_wait(&status)) > 0) {
@@ -248,7 +199,7 @@ KTEST(user, kills_only_the_task)
 	}
 	KT_EXPECT_EQ(worker_code, 0);
 	KT_EXPECT_EQ(nr_tasks(), tasks);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 /*
@@ -268,14 +219,14 @@ KTEST(user, anon_next_to_image)
 		sum = sum * 31 + img[i];
 	user_test_reset();
 	for (u32 munmap_first = 0; munmap_first < 2; munmap_first++)
-		KT_EXPECT_EQ(run("image_tail", munmap_first), 0);
+		KT_EXPECT_EQ(urun_run("image_tail", munmap_first), 0);
 	u32 after = 0;
 	for (u32 i = 0; i < span; i++)
 		after = after * 31 + img[i];
 	KT_EXPECT_EQ(after, sum);
 	KT_EXPECT_EQ(last->count, count);
 	KT_EXPECT_EQ(last->mapcount, mapcount);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* ---- nothing leaks ---- */
@@ -350,15 +301,15 @@ static bool same_as(const struct baseline *b)
 /* A bit of everything: faults, fork trees, splits, shared memory, kills. */
 static void workload(void)
 {
-	KT_EXPECT_EQ(run("touch_pages", 300), 0);
-	KT_EXPECT_EQ(run("fork_tree", 2), 0);
-	KT_EXPECT_EQ(run("cow_frames", 0), 0);
-	KT_EXPECT_EQ(run("munmap_partial", 0), 0);
-	KT_EXPECT_EQ(run("mprotect_split", 0), 0);
-	KT_EXPECT_EQ(run("shared_anon", 0), 0);
-	KT_EXPECT_EQ(run("wild_write", 0xc0100000), PF);
-	KT_EXPECT_EQ(run("stack_overflow", 0), PF);
-	KT_EXPECT_EQ(run("bad_opcode", 0), EXIT_KILLED(6));
+	KT_EXPECT_EQ(urun_run("touch_pages", 300), 0);
+	KT_EXPECT_EQ(urun_run("fork_tree", 2), 0);
+	KT_EXPECT_EQ(urun_run("cow_frames", 0), 0);
+	KT_EXPECT_EQ(urun_run("munmap_partial", 0), 0);
+	KT_EXPECT_EQ(urun_run("mprotect_split", 0), 0);
+	KT_EXPECT_EQ(urun_run("shared_anon", 0), 0);
+	KT_EXPECT_EQ(urun_run("wild_write", 0xc0100000), PF);
+	KT_EXPECT_EQ(urun_run("stack_overflow", 0), PF);
+	KT_EXPECT_EQ(urun_run("bad_opcode", 0), EXIT_KILLED(6));
 }
 
 KTEST(user, exit_frees_everything)
@@ -372,7 +323,7 @@ KTEST(user, exit_frees_everything)
 		   base.free_pages, base.slab_objs, base.slab_pages, base.tasks);
 	workload();
 	KT_EXPECT(same_as(&base));
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT(urun_checks_ok());
 }
 
 /* ---- highpte ---- */
@@ -383,8 +334,8 @@ KTEST(user, pte_tables_highmem_iff_highpte)
 	if (CONFIG_HIGHPTE && !zones[ZONE_HIGHMEM].managed_pages)
 		KT_SKIP("no HighMem in this run (boot with more than 896 MiB)");
 	user_test_reset();
-	KT_ASSERT_EQ(run("highpte_tables", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("highpte_tables", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
 
 KTEST(user, map_1gib_ptes_cost_no_lowmem)
@@ -392,6 +343,6 @@ KTEST(user, map_1gib_ptes_cost_no_lowmem)
 	if (!zones[ZONE_HIGHMEM].managed_pages)
 		KT_SKIP("no HighMem in this run (boot with more than 896 MiB)");
 	user_test_reset();
-	KT_ASSERT_EQ(run("map_1gib", 0), 0);
-	KT_ASSERT(user_checks_ok());
+	KT_ASSERT_EQ(urun_run("map_1gib", 0), 0);
+	KT_ASSERT(urun_checks_ok());
 }
