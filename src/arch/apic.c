@@ -4,6 +4,7 @@
 #include "arch/fixmap.h"
 #include "arch/io.h"
 #include "arch/paging.h"
+#include "arch/timer.h"
 
 #define MSR_APIC_BASE 0x1bu /* IA32_APIC_BASE (SDM vol. 3 10.4.4) */
 
@@ -64,4 +65,39 @@ bool apic_send_ipi(u32 apicid, u32 icr_low)
 		if (!(apic_read(APIC_ICR_LOW) & (1u << 12)))
 			return true;
 	return false;
+}
+
+u32 apic_timer_count_per_tick;
+
+/*
+ * The local APIC timer counts down from the initial count at the bus clock
+ * divided by the divide configuration (SDM vol. 3 10.5.4).  Its rate is not
+ * architectural, so it is measured: a one-shot count from 0xffffffff over
+ * CAL_TICKS PIT ticks (jiffies, the 8254 at HZ).
+ */
+#define CAL_TICKS 5
+void apic_timer_calibrate(void)
+{
+	apic_write(APIC_TIMER_DIV, 0x3);                 /* divide by 16 (10.5.4, figure 10-10) */
+	apic_write(APIC_LVT_TIMER, (1u << 16) | VEC_APIC_TIMER); /* masked, one-shot */
+	u32 j = jiffies;
+	while (jiffies == j)
+		hlt();
+	apic_write(APIC_TIMER_INIT, 0xffffffffu);
+	j = jiffies;
+	while (jiffies - j < CAL_TICKS)
+		hlt();
+	u32 left = apic_read(APIC_TIMER_CUR);
+	apic_write(APIC_TIMER_INIT, 0);                  /* stops it */
+	apic_timer_count_per_tick = (0xffffffffu - left) / CAL_TICKS;
+	if (!apic_timer_count_per_tick)
+		apic_timer_count_per_tick = 1;
+}
+
+void apic_timer_start(void)
+{
+	apic_write(APIC_TIMER_DIV, 0x3);
+	/* LVT timer: bit 17 periodic, bit 16 clear (unmasked), the vector (10.5.1). */
+	apic_write(APIC_LVT_TIMER, (1u << 17) | VEC_APIC_TIMER);
+	apic_write(APIC_TIMER_INIT, apic_timer_count_per_tick);
 }

@@ -15,7 +15,14 @@
 #define APIC_ICR_LOW 0x300
 #define APIC_ICR_HIGH 0x310
 
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR 0x390
+#define APIC_TIMER_DIV 0x3e0
 #define VEC_IPI_TEST 0xf0 /* an IPI whose handler only counts */
+#define VEC_TLB_FLUSH 0xf1 /* TLB shootdown request (arch/tlbflush.c) */
+#define VEC_RESCHED 0xf2   /* wakes an idle CPU to look at the run queue */
+#define VEC_APIC_TIMER 0xf3 /* each AP's local APIC timer tick */
 #define VEC_APIC_SPURIOUS 0xff
 
 /* Maps this CPU's local APIC (BSP: also the fixmap slot) and enables it. */
@@ -29,5 +36,10 @@ void apic_eoi(void);
  * waits for the send to complete.  False if it never completed. */
 bool apic_send_ipi(u32 apicid, u32 icr_low);
 extern bool apic_present;
+/* Measures the local APIC timer against the PIT tick (boot CPU, interrupts on). */
+void apic_timer_calibrate(void);
+/* Starts this CPU's local APIC timer: periodic, HZ per second, VEC_APIC_TIMER. */
+void apic_timer_start(void);
+extern u32 apic_timer_count_per_tick;
 
 #endif

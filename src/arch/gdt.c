@@ -40,6 +40,7 @@ static u64 gdt[7 + NR_CPUS - 1] __aligned(8) = {
 
 struct tss tss_main, tss_df;
 static struct tss tss_ap[NR_CPUS];
+struct tss *cpu_tss[NR_CPUS] = { &tss_main };
 static u8 df_stack[DF_STACK_SIZE] __aligned(16);
 
 /* An available 32-bit TSS descriptor (type 9, SDM vol. 3 7.2.2). */
@@ -97,6 +98,7 @@ void gdt_init_ap(int cpu)
 {
 	tss_ap[cpu].ss0 = KERNEL_DS;
 	tss_ap[cpu].iomap_base = sizeof(struct tss);
+	cpu_tss[cpu] = &tss_ap[cpu];
 	gdt[GDT_TSS_AP(cpu) / 8] = tss_desc(&tss_ap[cpu]);
 	gdt_load(GDT_TSS_AP(cpu));
 }

@@ -11,6 +11,8 @@
 #include "kernel/printk.h"
 #include "kernel/task.h"
 #include "lib/string.h"
+#include "arch/spinlock.h"
+#include "arch/tlbflush.h"
 #include "mm/highmem.h"
 #include "mm/page_alloc.h"
 
@@ -25,7 +27,10 @@ extern const u8 trampoline_start[], trampoline_end[], trampoline_params[];
 struct smp_info smp_info;
 volatile u32 *smp_apic_id_reg;
 u8 apicid_to_cpu[256];
+volatile u32 cpu_online_mask = 1; /* the boot CPU */
 static volatile int booting_cpu;
+static void *ap_stack[NR_CPUS];
+static volatile bool smp_go; /* smp_init is done: the APs may run tasks */
 
 /* The MP floating pointer "_MP_" on a 16-byte boundary, with a zero checksum
  * (MP spec 4.1), in [start, start + len) of physical memory. */
@@ -176,8 +181,19 @@ static void __noreturn ap_entry(void)
 	idt_load();
 	apic_enable_this_cpu();
 	smp_info.online++;
-	for (;;)
+	atomic_or(&cpu_online_mask, 1u << cpu);
+	while (!smp_go)
 		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+	apic_timer_start();
+	sched_ap_idle(cpu, ap_stack[cpu]);
+}
+
+/* An AP's scheduler tick (the boot CPU's is the PIT, arch/timer.c). */
+static void apic_timer_tick(struct trap_frame *tf)
+{
+	sched_stats.apic_ticks[smp_processor_id()]++;
+	sched_tick();
+	apic_eoi();
 }
 
 /* Waits about ms milliseconds of guest time (timer ticks), at least one tick. */
@@ -208,6 +224,7 @@ static bool start_ap(int cpu)
 	tp->stack = (u32)stack + KSTACK_SIZE;
 	tp->entry = (u32)ap_entry;
 	booting_cpu = cpu;
+	ap_stack[cpu] = stack;
 	apicid_to_cpu[apicid] = cpu;
 	/* INIT (level assert), then two STARTUPs with the trampoline's page
 	 * number as vector (SDM vol. 3 8.4.4.1, the universal start-up algorithm). */
@@ -244,6 +261,10 @@ void smp_init(void)
 			}
 		set_irq_handler(VEC_IPI_TEST, ipi_test_handler);
 		set_irq_handler(VEC_APIC_SPURIOUS, apic_spurious);
+		set_irq_handler(VEC_APIC_TIMER, apic_timer_tick);
+		set_irq_handler(VEC_RESCHED, sched_resched_ipi);
+		tlbflush_init();
+		apic_timer_calibrate();
 		smp_info.apic_id[0] = apic_id();
 		apicid_to_cpu[smp_info.apic_id[0]] = 0;
 		smp_apic_id_reg = (volatile u32 *)fix_to_virt(FIX_APIC_BASE) + APIC_ID / 4;
@@ -255,6 +276,11 @@ void smp_init(void)
 					pr_warn("smp: CPU %u (APIC ID %u) did not come up\n", cpu,
 						smp_info.apic_id[cpu]);
 			identity_map_low(false);
+			flush_tlb_kernel_all(); /* the APs cached the identity map too */
+			smp_go = true;
+			for (u32 cpu = 1; cpu < smp_info.listed; cpu++)
+				if (cpu_online_mask & (1u << cpu))
+					apic_send_ipi(smp_info.apic_id[cpu], VEC_RESCHED);
 		}
 	} else if (CONFIG_SMP) {
 		smp_info.source = boot_cpu.apic ? "the local APIC is disabled" : "this CPU has no local APIC";

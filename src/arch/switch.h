@@ -22,6 +22,7 @@
 #include "lib/types.h"
 #include "arch/layout.h"
 #include "arch/traps.h"
+#include "arch/smp.h"
 
 #define EFLAGS_IF (1u << 9)       /* interrupt enable (SDM vol. 1 3.4.3) */
 #define EFLAGS_RESERVED (1u << 1) /* bit 1 always reads as 1 */
@@ -47,8 +48,9 @@ void kthread_exit(void);  /* do_exit(EAX): a return address for kernel frames */
  * kernel stack (SDM vol. 3 7.2.1, ESP0/SS0 of the TSS). */
 static inline void load_esp0(u32 esp0)
 {
-	tss_main.esp0 = esp0;
-	tss_main.ss0 = KERNEL_DS;
+	struct tss *t = cpu_tss[smp_processor_id()]; /* each CPU has its own TSS */
+	t->esp0 = esp0;
+	t->ss0 = KERNEL_DS;
 }
 
 /* Interrupts off; returns EFLAGS as it was, for local_irq_restore. */

@@ -2,6 +2,10 @@
  * Trap dispatch: exceptions either resume at a listed fixup (exception
  * tables) or panic with a full report; hardware interrupts go to the handler
  * installed for their vector.
+ *
+ * SMP: an exception or system call from ring 3 takes the kernel lock
+ * (kernel/task.h) before any kernel work; the way back to ring 3 lets it go.
+ * Hardware interrupts take no lock.
  */
 #include "arch/traps.h"
 #include "arch/io.h"
@@ -13,6 +17,7 @@
 #include "kernel/preempt.h"
 #include "kernel/syscall.h"
 #include "kernel/user.h"
+#include "kernel/task.h"
 
 struct idt_gate {
 	u16 off_lo, sel;
@@ -104,6 +109,8 @@ static void exception(struct trap_frame *tf)
 {
 	u32 cr2 = tf->vector == VEC_PF ? read_cr2() : 0;
 
+	if (tf->cs & 3)
+		lock_kernel(); /* CR2 read first: the spin may let a nested fault in */
 	if (tf->vector == VEC_PF) {
 		/* Resolving a fault allocates; the allocators are not preemption-safe. */
 		preempt_disable();
@@ -139,6 +146,8 @@ void trap_dispatch(struct trap_frame *tf)
 		return;
 	}
 	if (tf->vector == SYSCALL_VECTOR) {
+		if (tf->cs & 3)
+			lock_kernel(); /* let go on the way back to ring 3 (sched_return_check) */
 		syscall_dispatch(tf);
 		return;
 	}

@@ -29,6 +29,8 @@ struct tss {
 } __packed;
 
 extern struct tss tss_main, tss_df;
+/* The TSS of each CPU (tss_main for CPU 0; arch/gdt.c). */
+extern struct tss *cpu_tss[];
 u16 double_fault_tss_selector(void);
 
 typedef void (*irq_handler_t)(struct trap_frame *tf);

@@ -30,9 +30,20 @@
  *     saved EFLAGS of the frame).
  *
  * Address spaces: a task with its own mm gets it loaded (switch_mm); a
- * kernel thread (mm == NULL) borrows the previous task's active_mm and
- * CR3 is left alone ("lazy TLB": kernel mappings are the same in every
- * address space).  active_mm == NULL means the kernel's own page tables.
+ * kernel thread (mm == NULL) borrows the mm this CPU has loaded and CR3 is
+ * left alone ("lazy TLB": kernel mappings are the same in every address
+ * space).  active_mm == NULL means the kernel's own page tables.  A
+ * shootdown for a borrowed mm makes the CPU leave it (arch/tlbflush.c).
+ *
+ * SMP: one run queue for every CPU (tasks migrate freely), under sched_lock,
+ * which schedule() holds from the pick across switch_to: the task that
+ * resumes (or schedule_tail, for a new one) lets it go, so no other CPU can
+ * pick prev before its registers are saved.  Task 0 (kmain) stays on CPU 0
+ * and remains CPU 0's fallback as described above; every other CPU has an
+ * idle task of its own (sched_ap_idle) that halts until its local APIC
+ * timer tick or a reschedule IPI (sent by a wake-up when some CPU idles).
+ * The kernel lock (task.h) is let go at every switch and taken back, with
+ * interrupts on while it spins, by the task that resumes.
  */
 #include "kernel/task.h"
 #include "kernel/panic.h"
@@ -43,6 +54,12 @@
 #include "arch/timer.h"
 #include "mm/highmem.h"
 #include "mm/mm.h"
+#include "arch/apic.h"
+#include "arch/smpboot.h"
+#include "arch/spinlock.h"
+#include "arch/tlbflush.h"
+#include "lib/printf.h"
+#include "mm/memory.h"
 
 int __preempt_count[NR_CPUS];
 
@@ -51,8 +68,97 @@ int __preempt_count[NR_CPUS];
 
 struct task *current_task[8];
 struct task *idle_task;
+struct task *cpu_idle_task[NR_CPUS];
 struct sched_stats sched_stats;
 static struct list_head runqueue = LIST_HEAD_INIT(runqueue);
+static spinlock_t sched_lock = SPINLOCK_INIT;
+static spinlock_t kernel_lock = SPINLOCK_INIT;
+static struct task *volatile kernel_lock_owner;
+static volatile u32 cpu_idle_mask; /* CPUs halted in their idle loop */
+
+u32 sched_lock_irqsave(void)
+{
+	u32 flags = local_irq_save();
+	raw_spin_lock(&sched_lock);
+	return flags;
+}
+
+void sched_unlock_irqrestore(u32 flags)
+{
+	raw_spin_unlock(&sched_lock);
+	local_irq_restore(flags);
+}
+
+/* Spins for the kernel lock with interrupts on (an interrupt, a shootdown or
+ * the tick, must not wait behind us), then restores IF as it was. */
+static void kernel_lock_take(struct task *t)
+{
+	u32 flags = read_eflags();
+
+	/* No preemption while holding a ticket: a task switched in here would
+	 * spin behind a ticket that cannot be served. */
+	__preempt_count[smp_processor_id()]++;
+	sti();
+	raw_spin_lock(&kernel_lock);
+	kernel_lock_owner = t;
+	if (!(flags & EFLAGS_IF))
+		cli();
+	barrier();
+	__preempt_count[smp_processor_id()]--;
+}
+
+void lock_kernel(void)
+{
+	struct task *t = current;
+
+	if (!CONFIG_SMP || !t)
+		return;
+	if (t->lock_depth < 0) {
+		kernel_lock_take(t);
+		t->lock_depth = 0;
+	} else {
+		t->lock_depth++;
+	}
+}
+
+void unlock_kernel(void)
+{
+	struct task *t = current;
+
+	if (!CONFIG_SMP || !t)
+		return;
+	if (CONFIG_DEBUG && (t->lock_depth < 0 || kernel_lock_owner != t))
+		panic("unlock_kernel by '%s' (pid %d): not held (depth %d)", t->name, t->pid,
+		      t->lock_depth);
+	if (--t->lock_depth < 0) {
+		kernel_lock_owner = NULL;
+		raw_spin_unlock(&kernel_lock);
+	}
+}
+
+/* At a switch: prev lets the kernel lock go (sched_lock held). */
+static void kernel_lock_release(struct task *prev)
+{
+	if (CONFIG_SMP && kernel_lock_owner == prev) {
+		kernel_lock_owner = NULL;
+		raw_spin_unlock(&kernel_lock);
+	}
+}
+
+/* After a switch, sched_lock dropped: the resumed task takes it back. */
+static void kernel_lock_reacquire(void)
+{
+	struct task *t = current;
+
+	if (CONFIG_SMP && t->lock_depth >= 0 && kernel_lock_owner != t)
+		kernel_lock_take(t);
+}
+
+/* May t run on cpu? */
+static inline bool task_allowed(const struct task *t, int cpu)
+{
+	return t->pinned_cpu < 0 || t->pinned_cpu == cpu;
+}
 
 /* Drops the scheduler's own preemption count without looking for a switch. */
 static inline void preempt_enable_no_resched(void)
@@ -75,15 +181,32 @@ static void sched_enqueue(struct task *t)
  * the answer is task 0, runnable or not (see idle_wait).  Task 0 may already
  * be queued: an interrupt woke it while it idled in schedule().
  */
-static struct task *pick_next(struct task *prev)
+static struct task *pick_next(struct task *prev, int cpu)
 {
-	if (prev->state == TASK_RUNNING && list_empty(&prev->run_list))
+	struct list_head *l;
+
+	if (prev->state == TASK_RUNNING && list_empty(&prev->run_list) &&
+	    (prev == idle_task || prev != cpu_idle_task[cpu]))
 		sched_enqueue(prev);
-	if (list_empty(&runqueue))
-		return idle_task;
-	struct task *next = list_first_entry(&runqueue, struct task, run_list);
-	list_del_init(&next->run_list);
-	return next;
+	list_for_each(l, &runqueue) {
+		struct task *next = list_entry(l, struct task, run_list);
+		if (task_allowed(next, cpu)) {
+			list_del_init(&next->run_list);
+			return next;
+		}
+	}
+	return cpu_idle_task[cpu];
+}
+
+/* Is there a task on the queue that cpu may run? (sched_lock held) */
+static bool work_for(int cpu)
+{
+	struct list_head *l;
+
+	list_for_each(l, &runqueue)
+		if (task_allowed(list_entry(l, struct task, run_list), cpu))
+			return true;
+	return false;
 }
 
 static const char *state_name(enum task_state s)
@@ -97,6 +220,16 @@ static const char *state_name(enum task_state s)
 		return "zombie";
 	}
 	return "?";
+}
+
+/* Is some other CPU running a task (not its idle loop)? Then something may
+ * still wake task 0. */
+static bool cpu_busy_elsewhere(void)
+{
+	for (int cpu = 1; cpu < NR_CPUS; cpu++)
+		if (cpu_idle_task[cpu] && current_task[cpu] != cpu_idle_task[cpu])
+			return true;
+	return false;
 }
 
 static void __noreturn deadlock(u32 since)
@@ -115,10 +248,14 @@ static void __noreturn deadlock(u32 since)
  */
 static void idle_wait(u32 since)
 {
-	if (jiffies - since >= SCHED_DEADLOCK_TICKS && !timer_hook)
+	if (jiffies - since >= SCHED_DEADLOCK_TICKS && !timer_hook && !cpu_busy_elsewhere())
 		deadlock(since);
 	sched_stats.idle_halts++;
+	atomic_or(&cpu_idle_mask, 1u);
+	raw_spin_unlock(&sched_lock); /* wake-ups from other CPUs need it */
 	__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+	raw_spin_lock(&sched_lock);
+	atomic_andnot(&cpu_idle_mask, 1u);
 }
 
 /*
@@ -128,8 +265,10 @@ static void idle_wait(u32 since)
  */
 static void switch_address_space(struct task *prev, struct task *next)
 {
-	struct mm_struct *loaded = prev->active_mm;
+	struct mm_struct *loaded = current_mm_of_cpu[smp_processor_id()];
 
+	if (loaded == &init_mm)
+		loaded = NULL;
 	if (!next->mm) {
 		next->active_mm = loaded;
 		sched_stats.lazy_tlb++;
@@ -157,31 +296,38 @@ static void context_switch(struct task *prev, struct task *next)
 			      "(the scheduler's own)", prev->name, next->name, preempt_count());
 		kmap_atomic_check_idle("context switch");
 	}
+	int cpu = smp_processor_id();
 	switch_address_space(prev, next);
 	load_esp0((u32)next->kstack + KSTACK_SIZE);
 	next->ticks = SCHED_SLICE_TICKS;
 	next->need_resched = false;
 	next->switches_in++;
 	sched_stats.switches++;
-	current_task[smp_processor_id()] = next;
+	if (next != cpu_idle_task[cpu]) {
+		sched_stats.switches_on[cpu]++;
+		if (next->cpus_ran && next->cpu != cpu)
+			sched_stats.migrations++;
+		next->cpus_ran |= 1u << cpu;
+	}
+	next->cpu = cpu;
+	current_task[cpu] = next;
 	switch_to(&prev->esp, next->esp);
 }
 
-void schedule(void)
+/*
+ * The switch loop; sched_lock held, interrupts off, the scheduler's
+ * preemption count raised.  Returns in prev with all of that still so.
+ */
+static void __schedule(struct task *prev)
 {
-	struct task *prev = current;
 	bool idling = false;
 	u32 idle_since = 0;
 
-	if (unlikely(preempt_count() != 0))
-		panic("schedule() by '%s' (pid %d) in an atomic section: preempt count %d "
-		      "(a kmap_atomic slot or preempt_disable held across a sleep?)",
-		      prev->name, prev->pid, preempt_count());
-	u32 flags = local_irq_save();
-	preempt_disable();
 	prev->need_resched = false;
+	kernel_lock_release(prev); /* even if prev stays: task 0 may idle here */
 	for (;;) {
-		struct task *next = pick_next(prev);
+		int cpu = smp_processor_id();
+		struct task *next = pick_next(prev, cpu);
 		if (next != prev) {
 			idling = false;
 			context_switch(prev, next);
@@ -202,32 +348,142 @@ void schedule(void)
 		}
 		idle_wait(idle_since);
 	}
+}
+
+void schedule(void)
+{
+	struct task *prev = current;
+
+	if (unlikely(preempt_count() != 0))
+		panic("schedule() by '%s' (pid %d) in an atomic section: preempt count %d "
+		      "(a kmap_atomic slot or preempt_disable held across a sleep?)",
+		      prev->name, prev->pid, preempt_count());
+	u32 flags = local_irq_save();
+	preempt_disable();
+	raw_spin_lock(&sched_lock);
+	__schedule(prev);
+	raw_spin_unlock(&sched_lock);
 	preempt_enable_no_resched();
 	local_irq_restore(flags);
+	kernel_lock_reacquire();
+}
+
+void sleep_on_locked(struct wait_queue *wq)
+{
+	struct task *t = current;
+
+	if (unlikely(preempt_count() != 0))
+		panic("sleep_on by '%s' (pid %d) in an atomic section: preempt count %d",
+		      t->name, t->pid, preempt_count());
+	t->state = TASK_SLEEPING;
+	t->sleeping_on = wq;
+	list_add_tail(&t->run_list, &wq->tasks);
+	sched_stats.sleeps++;
+	preempt_disable();
+	__schedule(t);
+	preempt_enable_no_resched();
+	if (CONFIG_SMP && t->lock_depth >= 0 && kernel_lock_owner != t) {
+		raw_spin_unlock(&sched_lock); /* never spin for the kernel lock under it */
+		kernel_lock_reacquire(); /* comes back with interrupts off */
+		raw_spin_lock(&sched_lock);
+	}
+}
+
+/* Wakes the first idle CPU other than this one, if any (SDM vol. 3 10.6.1:
+ * a fixed IPI to one APIC ID); its idle loop then looks at the queue. */
+static void kick_idle_cpu(void)
+{
+	u32 idle = cpu_idle_mask & cpu_online_mask & ~(1u << smp_processor_id());
+
+	if (!CONFIG_SMP || !idle)
+		return;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (idle & (1u << cpu)) {
+			sched_stats.resched_ipis++;
+			apic_send_ipi(smp_info.apic_id[cpu], VEC_RESCHED);
+			return;
+		}
 }
 
 /*
  * A sleeping task (or a new one, which starts out asleep) becomes runnable,
  * at the back of the queue: round robin, no preference for the woken.
  */
-void wake_up_process(struct task *t)
+void wake_up_process_locked(struct task *t)
 {
-	u32 flags = local_irq_save();
-
 	if (t->state == TASK_SLEEPING) {
 		list_del_init(&t->run_list); /* off its wait queue, if any */
 		t->sleeping_on = NULL;
 		t->state = TASK_RUNNING;
 		sched_enqueue(t);
 		sched_stats.wakeups++;
+		kick_idle_cpu();
 	}
-	local_irq_restore(flags);
 }
 
-/* The first thing a new task does (switch.asm): end the switch that started it. */
+void wake_up_process(struct task *t)
+{
+	u32 flags = sched_lock_irqsave();
+	wake_up_process_locked(t);
+	sched_unlock_irqrestore(flags);
+}
+
+/* The first thing a new task does (switch.asm): end the switch that started
+ * it (sched_lock, then the scheduler's preemption count), then take the
+ * kernel lock if it runs kernel code. */
 void schedule_tail(void)
 {
+	raw_spin_unlock(&sched_lock);
 	preempt_enable_no_resched();
+	kernel_lock_reacquire();
+}
+
+void sched_resched_ipi(struct trap_frame *tf)
+{
+	apic_eoi(); /* the idle loop that was halted looks at the queue itself */
+}
+
+/* An AP's idle loop: runs whatever the queue has, else halts until the
+ * next interrupt (its APIC timer tick, a reschedule or flush IPI). */
+void __noreturn sched_ap_idle(int cpu, void *stack)
+{
+	static struct task idle[NR_CPUS];
+	struct task *t = &idle[cpu];
+
+	t->pid = 0;
+	t->kstack = stack;
+	snprintf(t->name, sizeof(t->name), "idle/%d", cpu);
+	t->state = TASK_RUNNING;
+	INIT_LIST_HEAD(&t->children);
+	INIT_LIST_HEAD(&t->sibling);
+	INIT_LIST_HEAD(&t->run_list);
+	INIT_LIST_HEAD(&t->all_list);
+	t->lock_depth = -1;
+	t->pinned_cpu = cpu;
+	t->cpu = cpu;
+	*(u32 *)stack = 0x57ac6e9du; /* task.c's STACK_CANARY */
+	current_mm_of_cpu[cpu] = &init_mm;
+	init_mm.cpu_mask |= 1u << cpu;
+	cpu_idle_task[cpu] = t;
+	current_task[cpu] = t;
+	load_esp0((u32)stack + KSTACK_SIZE);
+	for (;;) {
+		cli();
+		raw_spin_lock(&sched_lock);
+		bool work = work_for(cpu);
+		if (!work)
+			atomic_or(&cpu_idle_mask, 1u << cpu);
+		raw_spin_unlock(&sched_lock);
+		if (work) {
+			schedule();
+			continue;
+		}
+		sched_stats.idle_halts++;
+		/* sti takes effect after hlt starts (SDM vol. 2B STI): a wake-up IPI
+		 * sent after the check above ends the hlt. */
+		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+		atomic_andnot(&cpu_idle_mask, 1u << cpu);
+	}
 }
 
 void yield(void)
@@ -268,6 +524,8 @@ void sched_tick(void)
 		if (!list_empty(&runqueue))
 			t->need_resched = true;
 	}
+	if (t == cpu_idle_task[smp_processor_id()] && t != idle_task)
+		t->need_resched = false; /* the idle loop looks at the queue itself */
 }
 
 /*
@@ -288,12 +546,23 @@ void sched_return_check(struct trap_frame *tf)
 	if (tf->cs & 3) {
 		if (t->need_resched)
 			schedule();
-		user_return_work(tf);
+		if (!CONFIG_SMP || t->lock_depth >= 0) {
+			user_return_work(tf);
+		} else if (t->kill_reason[0]) {
+			lock_kernel(); /* an interrupt from ring 3 holds no lock yet */
+			user_return_work(tf);
+		}
 		if (CONFIG_DEBUG) {
 			if (preempt_count() != 0)
 				panic("return to user mode by '%s' (pid %d) with preempt count %d",
 				      t->name, t->pid, preempt_count());
 			kmap_atomic_check_idle("return to user mode");
+		}
+		if (CONFIG_SMP && t->lock_depth >= 0) {
+			if (CONFIG_DEBUG && t->lock_depth != 0)
+				panic("return to user mode by '%s' (pid %d) with the kernel lock "
+				      "nested %d deep", t->name, t->pid, t->lock_depth);
+			unlock_kernel();
 		}
 		return;
 	}

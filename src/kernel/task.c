@@ -19,9 +19,11 @@
  * woken); the parent's do_wait frees the stack and the struct.  A task
  * cannot free the stack it runs on, which is why the parent does it.
  *
- * Locking: the task list, parent/child links and states change with
- * interrupts off.  The allocators are not preemption-safe yet, so calls
- * into them are made with preemption disabled.
+ * Locking: the task list and parent/child links change under the kernel
+ * lock with interrupts off; states and queues also under sched_lock (see
+ * task.h).  The allocators are not preemption-safe, so calls into them are
+ * made with preemption disabled.  A parent reaps a zombie only under
+ * sched_lock, after the zombie's CPU has switched away from its stack.
  */
 #include "kernel/task.h"
 #include "kernel/panic.h"
@@ -78,6 +80,8 @@ static void task_init_common(struct task *t, const char *name)
 	INIT_LIST_HEAD(&t->all_list);
 	init_waitqueue(&t->child_exit);
 	t->ticks = SCHED_SLICE_TICKS;
+	t->lock_depth = -1;
+	t->pinned_cpu = -1;
 	*(u32 *)t->kstack = STACK_CANARY;
 }
 
@@ -97,8 +101,11 @@ void sched_init(void)
 	list_add_tail(&t->all_list, &all_tasks);
 	task_count = 1;
 	idle_task = t;
+	cpu_idle_task[0] = t;
+	t->pinned_cpu = 0; /* CPU 0's fallback (kernel/sched.c) */
 	current_task[smp_processor_id()] = t;
 	load_esp0(kstack_top(t));
+	lock_kernel(); /* task 0 runs kernel code from here on */
 }
 
 /* A task with a fresh stack, not yet on any list; NULL if memory ran out. */
@@ -156,6 +163,7 @@ struct task *kthread_create(const char *name, int (*fn)(void *), void *arg)
 	f->edi = f->ebp = 0;
 	f->eip = (u32)kthread_start;
 	t->esp = (u32)f;
+	t->lock_depth = 0; /* schedule_tail takes the kernel lock */
 	task_start(t);
 	return t;
 }
@@ -174,6 +182,8 @@ struct task *task_create(const char *name, struct mm_struct *mm, const struct tr
 	f->eip = (u32)ret_from_fork;
 	t->esp = (u32)f;
 	t->mm = mm;
+	if (!(tf->cs & 3))
+		t->lock_depth = 0; /* a kernel-mode frame: kernel code first */
 	if (tf->cs & 3) {
 		t->user_entry = tf->eip;
 		t->user_stack = tf->user_esp;
@@ -253,20 +263,22 @@ static struct task *find_zombie_child(struct task *t)
 int do_wait(int *code)
 {
 	struct task *t = current, *z;
-	u32 flags = local_irq_save();
+	/* sched_lock: a zombie seen under it has finished its last switch (the
+	 * zombie's CPU holds the lock across switch_to), so its stack is free. */
+	u32 flags = sched_lock_irqsave();
 
 	while (!(z = find_zombie_child(t))) {
 		if (list_empty(&t->children)) {
-			local_irq_restore(flags);
+			sched_unlock_irqrestore(flags);
 			return -ECHILD;
 		}
-		sleep_on(&t->child_exit);
+		sleep_on_locked(&t->child_exit);
 	}
 	list_del_init(&z->sibling);
 	list_del_init(&z->all_list);
 	task_count--;
 	sched_stats.reaped++;
-	local_irq_restore(flags);
+	sched_unlock_irqrestore(flags);
 
 	int pid = z->pid;
 	if (code)

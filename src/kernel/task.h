@@ -13,7 +13,18 @@
  * nopreempt variants switches happen only at explicit points (schedule(),
  * sleeping, yield, and on the way back to user mode).
  *
- * Locking: one CPU; the run queue is touched with interrupts off.
+ * Locking (SMP): the run queue, every task's state and run_list, and the
+ * wait queues are under sched_lock (a ticket spinlock, interrupts off),
+ * held across the switch itself.  Everything else in the kernel -- the task
+ * tree, the allocators, address spaces, rmap, swap, reclaim -- runs under
+ * the kernel lock (lock_kernel): a task holds it whenever it runs kernel
+ * code (kernel threads always, user tasks from their entry into the kernel
+ * until their return to ring 3), schedule() lets it go while the task is
+ * switched out and takes it back when it resumes.  So kernel code keeps the
+ * one-CPU rules it was written for (interrupts off or preemption disabled
+ * exclude every other task), while ring-3 code, interrupt handlers and the
+ * scheduler run on every CPU at once.  In up variants both compile away
+ * (interrupts off, preemption count only).
  *
  * Added with the scheduler (kernel/sched.c, task.c, wait.c): each task's
  * kernel stack has a canary word at its lowest address, checked at every
@@ -68,6 +79,11 @@ struct task {
 	struct list_head all_list;    /* on the list of every task (find_task, nr_tasks) */
 	u32 switches_in;              /* times it was switched to */
 	struct wait_queue *sleeping_on; /* while TASK_SLEEPING (the deadlock report) */
+	/* SMP (added with the SMP work). */
+	int lock_depth;               /* kernel lock: -1 not wanted, >= 0 held while it runs */
+	int cpu;                      /* the CPU it runs on, or ran on last */
+	int pinned_cpu;               /* -1: any CPU; task 0 stays on CPU 0 */
+	u32 cpus_ran;                 /* CPUs it has run on, one bit each */
 };
 
 extern struct task *current_task[8];
@@ -94,11 +110,30 @@ void user_return_work(struct trap_frame *tf);
  */
 #define wait_event(wq, cond)                                   \
 	do {                                                   \
-		u32 __we_flags = local_irq_save();             \
+		u32 __we_flags = sched_lock_irqsave();         \
 		while (!(cond))                                \
-			sleep_on(&(wq));                       \
-		local_irq_restore(__we_flags);                 \
+			sleep_on_locked(&(wq));                \
+		sched_unlock_irqrestore(__we_flags);           \
 	} while (0)
+/* SMP: cond is checked under sched_lock, which wake_up takes too, so a
+ * waker on another CPU cannot slip between the check and the sleep. */
+u32 sched_lock_irqsave(void);
+void sched_unlock_irqrestore(u32 flags);
+/* sleep_on with sched_lock held (and interrupts off); returns with it held. */
+void sleep_on_locked(struct wait_queue *wq);
+/* wake_up and wake_up_process with sched_lock held. */
+void wake_up_locked(struct wait_queue *wq);
+void wake_up_process_locked(struct task *t);
+/* The kernel lock (see "Locking" above); nests per task. */
+void lock_kernel(void);
+void unlock_kernel(void);
+/* An application processor's first task: its idle loop on the stack it
+ * started on (arch/smpboot.c), with the scheduler ready. */
+void __noreturn sched_ap_idle(int cpu, void *stack);
+/* The VEC_RESCHED handler (installed by arch/smpboot.c). */
+void sched_resched_ipi(struct trap_frame *tf);
+/* The idle task of each CPU (task 0 on CPU 0). */
+extern struct task *cpu_idle_task[NR_CPUS];
 /* Sleeps until a wake_up of wq; interrupts on return are as they were.
  * Check the condition with interrupts off and keep them off until sleep_on,
  * or a wake-up may come in between and be lost (wait_event does this). */
@@ -159,6 +194,10 @@ struct sched_stats {
 	u32 idle_halts;        /* hlt executed by task 0 with nothing runnable */
 	u32 forks;             /* tasks created (kthread_create, task_create) */
 	u32 reaped;            /* zombies freed by do_wait */
+	u32 switches_on[NR_CPUS]; /* context switches to a non-idle task, per CPU */
+	u32 migrations;        /* a task resumed on another CPU than before */
+	u32 resched_ipis;      /* reschedule IPIs sent to idle CPUs */
+	u32 apic_ticks[NR_CPUS]; /* local APIC timer ticks taken, per AP */
 };
 extern struct sched_stats sched_stats;
 

@@ -9,6 +9,10 @@
  * wake_up; whichever order the two run in, the sleeper either sees the
  * condition or is on the queue when the wake-up comes.  The interrupts come
  * back on only in the next task, after the switch.
+ *
+ * SMP: the queues are under sched_lock (kernel/sched.c), taken with
+ * interrupts off; wait_event checks its condition under it, so a waker on
+ * another CPU (which takes it in wake_up) cannot come in between.
  */
 #include "kernel/task.h"
 #include "kernel/panic.h"
@@ -22,31 +26,26 @@ void init_waitqueue(struct wait_queue *wq)
 
 void sleep_on(struct wait_queue *wq)
 {
-	struct task *t = current;
-
-	if (unlikely(preempt_count() != 0))
-		panic("sleep_on by '%s' (pid %d) in an atomic section: preempt count %d",
-		      t->name, t->pid, preempt_count());
-	u32 flags = local_irq_save();
-	t->state = TASK_SLEEPING;
-	t->sleeping_on = wq;
-	list_add_tail(&t->run_list, &wq->tasks);
-	sched_stats.sleeps++;
-	schedule();
-	local_irq_restore(flags);
+	u32 flags = sched_lock_irqsave();
+	sleep_on_locked(wq);
+	sched_unlock_irqrestore(flags);
 }
 
-/* Wakes all sleepers: each rechecks its own condition (wait_event loops). */
-void wake_up(struct wait_queue *wq)
+void wake_up_locked(struct wait_queue *wq)
 {
-	u32 flags = local_irq_save();
-
 	while (!list_empty(&wq->tasks)) {
 		struct task *t = list_first_entry(&wq->tasks, struct task, run_list);
 		if (t->state != TASK_SLEEPING)
 			panic("wake_up: '%s' (pid %d) is on a wait queue but not asleep",
 			      t->name, t->pid);
-		wake_up_process(t);
+		wake_up_process_locked(t);
 	}
-	local_irq_restore(flags);
+}
+
+/* Wakes all sleepers: each rechecks its own condition (wait_event loops). */
+void wake_up(struct wait_queue *wq)
+{
+	u32 flags = sched_lock_irqsave();
+	wake_up_locked(wq);
+	sched_unlock_irqrestore(flags);
 }

@@ -21,11 +21,12 @@
  * is not present and in no TLB (no translation is cached from a not-present
  * entry, SDM vol. 3 4.10.2.3), so filling it needs no invalidation (4.10.4.3).
  *
- * Locking: the pool (counts, hash, rotor) is locked by turning interrupts
- * off on this CPU, because kunmap may run in an interrupt handler.  With
- * SMP this becomes a spinlock taken with interrupts off, and the wrap-around
- * flush a shootdown on every CPU.  kmap may wait for a free entry, so it is
- * never called in an atomic section (debug builds check preempt_count).
+ * Locking: the pool (counts, hash, rotor) is locked by a ticket spinlock
+ * taken with interrupts off on this CPU, because kunmap may run in an
+ * interrupt handler (up variants: interrupts off only).  The wrap-around
+ * flush is a shootdown on every CPU (flush_tlb_kernel_all).  kmap may wait
+ * for a free entry, so it is never called in an atomic section (debug
+ * builds check preempt_count); the wait lets the lock go.
  */
 #include "mm/highmem.h"
 #include "kernel/panic.h"
@@ -34,6 +35,8 @@
 #include "lib/string.h"
 #include "arch/io.h"
 #include "arch/smp.h"
+#include "arch/spinlock.h"
+#include "arch/tlbflush.h"
 
 #define EFLAGS_IF (1u << 9) /* SDM vol. 1 3.4.3 */
 
@@ -233,17 +236,21 @@ static u32 last_pkmap_nr;                 /* the rotor: the entry handed out las
 static u32 pkmap_releases;                /* kunmaps that left an entry unused */
 static pte_t *pkmap_pte;                  /* the pool's page table (found on first use) */
 
+static spinlock_t pkmap_spin = SPINLOCK_INIT;
+
+/* Interrupts off, then the pool's ticket lock (no preemption count: kmap may
+ * sleep in pkmap_wait, which lets the lock go meanwhile). */
 static u32 pkmap_lock(void)
 {
-	u32 flags = read_eflags();
-	cli();
+	u32 flags = local_irq_save();
+	raw_spin_lock(&pkmap_spin);
 	return flags;
 }
 
 static void pkmap_unlock(u32 flags)
 {
-	if (flags & EFLAGS_IF)
-		sti();
+	raw_spin_unlock(&pkmap_spin);
+	local_irq_restore(flags);
 }
 
 static pte_t *entry_pte(u32 nr)
@@ -297,7 +304,7 @@ static void pkmap_flush_unused(void)
 		cleared = true;
 	}
 	if (cleared) {
-		flush_tlb_all_local(); /* the PTEs are global: a CR3 load would keep them */
+		flush_tlb_kernel_all(); /* global PTEs (a CR3 load keeps them), every CPU */
 		kmap_stats.pkmap_flushes++;
 	}
 }
@@ -336,8 +343,11 @@ static void pkmap_wait(u32 flags, struct page *page)
 	if (!(flags & EFLAGS_IF))
 		panic("kmap(pfn %u): the pkmap pool is full and interrupts are off: "
 		      "nothing can release an entry", page_to_pfn(page));
-	while (pkmap_releases == seen)
+	while (pkmap_releases == seen) {
+		raw_spin_unlock(&pkmap_spin); /* another CPU's kunmap needs the pool */
 		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+		raw_spin_lock(&pkmap_spin);
+	}
 }
 
 /* Puts page in a free entry, waiting for one if need be; the pool is locked. */

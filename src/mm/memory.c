@@ -13,7 +13,8 @@
  * Every user PTE is reached through pte_offset_map/pte_unmap (highpte.h).
  * The user image (VM_IMAGE) maps kernel frames: never counted, never freed.
  *
- * Locking: mm->lock would be held around all of this on SMP; one CPU today.
+ * Locking: the kernel lock (kernel/task.h) is held around all of this on
+ * SMP; TLB flushes reach every CPU in mm->cpu_mask (arch/tlbflush.c).
  */
 #include "mm/mm.h"
 #include "mm/memory.h"
@@ -25,6 +26,7 @@
 #include "kernel/panic.h"
 #include "lib/string.h"
 #include "arch/smp.h"
+#include "arch/tlbflush.h"
 
 #define WINDOW_MASK (~(PAGE_SIZE - 1))
 #define WINDOW_SLOTS PAGE_MMUCOUNT
@@ -49,22 +51,20 @@ u64 vma_pte_prot(const struct vm_area_struct *vma)
 	return prot;
 }
 
-/* Invalidates addr if mm's translations may be cached on this CPU (SDM 4.10.4.1). */
+/* Invalidates addr wherever mm's translations may be cached (SDM 4.10.4.1, 4.10.5). */
 void flush_user_page(struct mm_struct *mm, u32 addr)
 {
 	/* A deliberate bug for the stress suite to catch (make BREAK=tlb-flush):
 	 * stale translations survive munmap, mprotect and copy-on-write. */
 	if (CONFIG_BREAK_TLB_FLUSH)
 		return;
-	if (current_mm_of_cpu[smp_processor_id()] == mm)
-		invlpg(addr);
+	flush_tlb_page(mm, addr); /* every CPU in mm->cpu_mask (arch/tlbflush.c) */
 }
 
 /* After page tables were freed: paging-structure caches too (SDM 4.10.3). */
 static void flush_user_all(struct mm_struct *mm)
 {
-	if (current_mm_of_cpu[smp_processor_id()] == mm)
-		flush_tlb_local();
+	flush_tlb_mm(mm);
 }
 
 /* The cluster a window maps, from any of its mapped PTEs, or NULL. */

@@ -62,7 +62,7 @@ struct mm_struct {
 	u32 pte_pages;                 /* page-table (PTE) frames allocated */
 	u32 pte_pages_highmem;         /* ... of which in HighMem */
 	u32 lock;                      /* page_table_lock (a spinlock on SMP) */
-	u32 cpu_mask;                  /* CPUs that may cache its translations */
+	volatile u32 cpu_mask;         /* CPUs that may cache its translations */
 };
 
 

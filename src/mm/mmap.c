@@ -14,6 +14,8 @@
 #include "lib/string.h"
 #include "arch/io.h"
 #include "arch/smp.h"
+#include "arch/spinlock.h"
+#include "arch/tlbflush.h"
 
 #define TASK_UNMAPPED_BASE 0x40000000u /* where mmap(NULL, ...) starts looking */
 
@@ -59,9 +61,10 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 		next = &init_mm;
 	if (loaded == next)
 		return;
+	/* Locked: shootdown initiators on other CPUs read the masks. */
 	if (loaded)
-		loaded->cpu_mask &= ~(1u << cpu);
-	next->cpu_mask |= 1u << cpu;
+		atomic_andnot(&loaded->cpu_mask, 1u << cpu);
+	atomic_or(&next->cpu_mask, 1u << cpu);
 	current_mm_of_cpu[cpu] = next;
 	/* Loads the new tables; non-global entries are flushed (SDM 4.10.4.1);
 	 * under PAE the four PDPTEs are loaded here too (SDM 4.4.1). */
@@ -361,6 +364,7 @@ void mmput(struct mm_struct *mm)
 	/* Tables are about to go: this CPU must not be running on them. */
 	if (current_mm_of_cpu[cpu] == mm)
 		switch_mm(mm, &init_mm);
+	tlb_mm_release(mm); /* lazy CPUs that still have it loaded leave it */
 	while (!list_empty(&mm->mmap)) {
 		struct vm_area_struct *v = list_first_entry(&mm->mmap, struct vm_area_struct, vm_list);
 		zap_vma_range(mm, v, v->vm_start, v->vm_end);
