@@ -23,6 +23,7 @@
 #define VEC_TLB_FLUSH 0xf1 /* TLB shootdown request (arch/tlbflush.c) */
 #define VEC_RESCHED 0xf2   /* wakes an idle CPU to look at the run queue */
 #define VEC_APIC_TIMER 0xf3 /* each AP's local APIC timer tick */
+#define VEC_STOP 0xf4       /* a panic elsewhere: halt for good */
 #define VEC_APIC_SPURIOUS 0xff
 
 /* Maps this CPU's local APIC (BSP: also the fixmap slot) and enables it. */

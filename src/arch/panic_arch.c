@@ -4,6 +4,7 @@
  * -fno-omit-frame-pointer) with names from the kernel's own symbol table.
  */
 #include "arch/panic_arch.h"
+#include "arch/smpboot.h"
 #include "arch/io.h"
 #include "arch/layout.h"
 #include "arch/paging.h"
@@ -76,6 +77,7 @@ void panic_trap(struct trap_frame *tf, u32 cr2)
 		printk("PANIC: %s during panic at eip %08x\n", trap_name(tf->vector), tf->eip);
 		platform_exit(RUN_PANIC, tf->vector);
 	}
+	smp_stop_others();
 	printk("\nPANIC: unexpected %s in %s mode, vector %u, error code 0x%x\n",
 	       trap_name(tf->vector), (tf->cs & 3) ? "user" : "kernel", tf->vector, tf->error);
 	if (tf->vector == VEC_PF)

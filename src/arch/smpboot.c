@@ -188,6 +188,25 @@ static void __noreturn ap_entry(void)
 	sched_ap_idle(cpu, ap_stack[cpu]);
 }
 
+static void stop_handler(struct trap_frame *tf)
+{
+	for (;;)
+		__asm__ __volatile__("cli; hlt" ::: "memory");
+}
+
+void smp_stop_others(void)
+{
+	static volatile u32 stopping;
+
+	if (!CONFIG_SMP || cpu_online_mask <= 1 || !smp_apic_id_reg)
+		return;
+	if (atomic_xadd(&stopping, 1))
+		return;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpu != smp_processor_id() && (cpu_online_mask & (1u << cpu)))
+			apic_send_ipi(smp_info.apic_id[cpu], VEC_STOP);
+}
+
 /* An AP's scheduler tick (the boot CPU's is the PIT, arch/timer.c). */
 static void apic_timer_tick(struct trap_frame *tf)
 {
@@ -263,6 +282,7 @@ void smp_init(void)
 		set_irq_handler(VEC_APIC_SPURIOUS, apic_spurious);
 		set_irq_handler(VEC_APIC_TIMER, apic_timer_tick);
 		set_irq_handler(VEC_RESCHED, sched_resched_ipi);
+		set_irq_handler(VEC_STOP, stop_handler);
 		tlbflush_init();
 		apic_timer_calibrate();
 		smp_info.apic_id[0] = apic_id();

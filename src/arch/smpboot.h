@@ -21,6 +21,9 @@ extern struct smp_info smp_info;
 
 /* Starts every listed AP (SMP variants); prints `# cpus: listed=N online=M`. */
 void smp_init(void);
+/* Panics: halts every other online CPU (interrupts off), so that only the
+ * panicking one prints and exits. */
+void smp_stop_others(void);
 /* Sends VEC_IPI_TEST to CPU cpu; false if the IPI could not be sent. */
 bool smp_send_test_ipi(int cpu);
 

@@ -1,5 +1,6 @@
 /* Software panics: say why, show where, stop the run with the panic status. */
 #include "kernel/panic.h"
+#include "arch/smpboot.h"
 #include "kernel/printk.h"
 #include "arch/io.h"
 #include "arch/panic_arch.h"
@@ -16,6 +17,7 @@ void panic(const char *fmt, ...)
 		printk("PANIC: recursive panic\n");
 		platform_exit(RUN_PANIC, 0xff);
 	}
+	smp_stop_others();
 	printk("\nPANIC: ");
 	va_start(ap, fmt);
 	vprintk(fmt, ap);

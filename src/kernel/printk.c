@@ -4,9 +4,12 @@
 #include "lib/string.h"
 #include "arch/console.h"
 #include "arch/io.h"
+#include "arch/spinlock.h"
 
 int console_loglevel = LOGLEVEL_DEFAULT;
 
+static spinlock_t printk_lock = SPINLOCK_INIT;
+static volatile int printk_owner = -1;
 static char *capture_buf;
 static size_t capture_size, capture_len;
 
@@ -22,7 +25,19 @@ void vprintk(const char *fmt, va_list ap)
 		 * written character by character). */
 		u32 eflags = read_eflags();
 		cli();
+		/* SMP: one CPU at a time too.  A CPU that panics inside its own
+		 * console write (the lock already its own) goes on without it. */
+		int cpu = smp_processor_id();
+		bool mine = printk_owner == cpu;
+		if (!mine) {
+			raw_spin_lock(&printk_lock);
+			printk_owner = cpu;
+		}
 		arch_console_write(buf, len);
+		if (!mine) {
+			printk_owner = -1;
+			raw_spin_unlock(&printk_lock);
+		}
 		if (eflags & (1u << 9))
 			sti();
 	} else {

@@ -95,6 +95,10 @@ static void kernel_lock_take(struct task *t)
 {
 	u32 flags = read_eflags();
 
+	if (raw_spin_trylock(&kernel_lock)) {
+		kernel_lock_owner = t;
+		return;
+	}
 	/* No preemption while holding a ticket: a task switched in here would
 	 * spin behind a ticket that cannot be served. */
 	__preempt_count[smp_processor_id()]++;
@@ -478,7 +482,6 @@ void __noreturn sched_ap_idle(int cpu, void *stack)
 			schedule();
 			continue;
 		}
-		sched_stats.idle_halts++;
 		/* sti takes effect after hlt starts (SDM vol. 2B STI): a wake-up IPI
 		 * sent after the check above ends the hlt. */
 		__asm__ __volatile__("sti; hlt; cli" ::: "memory");

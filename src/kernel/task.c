@@ -152,10 +152,16 @@ static void task_start(struct task *t)
 
 struct task *kthread_create(const char *name, int (*fn)(void *), void *arg)
 {
+	return kthread_create_on(name, fn, arg, -1);
+}
+
+struct task *kthread_create_on(const char *name, int (*fn)(void *), void *arg, int cpu)
+{
 	struct task *t = alloc_task(name);
 
 	if (!t)
 		return NULL;
+	t->pinned_cpu = cpu;
 	struct switch_frame *f = (struct switch_frame *)kstack_top(t) - 1;
 	f->eflags = EFLAGS_RESERVED; /* interrupts off until kthread_start's sti */
 	f->ebx = (u32)fn;

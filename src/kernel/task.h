@@ -92,6 +92,9 @@ extern struct task *current_task[8];
 void sched_init(void);        /* makes the caller (kmain) task 0 */
 /* A kernel thread running fn(arg); it exits with fn's return value. */
 struct task *kthread_create(const char *name, int (*fn)(void *), void *arg);
+/* The same, pinned to one CPU (-1: any); for tests of one-CPU scheduling
+ * rules (round robin order, preemption by this CPU's tick). */
+struct task *kthread_create_on(const char *name, int (*fn)(void *), void *arg, int cpu);
 /* Gives the CPU to the next runnable task, if any. */
 void schedule(void);
 void yield(void);

@@ -325,7 +325,7 @@ u32 alloc_headroom(gfp_t gfp, enum zone_watermark wm)
 		u32 mark = wm == WMARK_MIN ? z->pages_min : wm == WMARK_LOW ? z->pages_low : z->pages_high;
 		if (i > 0)
 			mark += z->lowmem_reserve;
-		room += zone_free_pages(z) - z->free_pages; /* the hot lists serve whatever the marks */
+		room += z->pcp[smp_processor_id()].count; /* this CPU's hot list serves whatever the marks */
 		if (z->free_pages > mark)
 			room += z->free_pages - mark;
 	}
@@ -347,10 +347,10 @@ u64 free_lowmem_bytes(void)
 
 void drain_local_pages(void)
 {
-	for (int i = 0; i < MAX_NR_ZONES; i++) {
-		struct per_cpu_pages *pcp = &zones[i].pcp[smp_processor_id()];
-		pcp_drain(&zones[i], pcp, pcp->count);
-	}
+	/* Every CPU's lists: their owners touch them only under the kernel lock. */
+	for (int i = 0; i < MAX_NR_ZONES; i++)
+		for (int c = 0; c < (int)ARRAY_SIZE(zones[i].pcp); c++)
+			pcp_drain(&zones[i], &zones[i].pcp[c], zones[i].pcp[c].count);
 }
 
 void show_free_areas(void)

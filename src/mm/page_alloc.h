@@ -88,7 +88,7 @@ u32 nr_free_pages(void);
 u32 zone_free_pages(const struct zone *z);
 /* Free lowmem (DMA + NORMAL) in bytes, for the `# lowmem:` line. */
 u64 free_lowmem_bytes(void);
-/* Returns every page on the hot lists to the buddy lists (exact free counts). */
+/* Returns every page on every CPU's hot lists to the buddy lists (exact free counts). */
 void drain_local_pages(void);
 /* One line per zone: free/managed pages, watermarks, free blocks per order. */
 void show_free_areas(void);

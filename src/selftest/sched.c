@@ -172,8 +172,8 @@ KTEST(sched, round_robin_yield)
 	memset(rr_log, 0, sizeof(rr_log));
 	rr_len = 0;
 	u32 y0 = sched_stats.yields;
-	KT_ASSERT(kthread_create("rr-A", rr_thread, (void *)'A') != NULL);
-	if (!kthread_create("rr-B", rr_thread, (void *)'B')) {
+	KT_ASSERT(kthread_create_on("rr-A", rr_thread, (void *)'A', 0) != NULL);
+	if (!kthread_create_on("rr-B", rr_thread, (void *)'B', 0)) {
 		reap(1);
 		KT_ASSERT(!"kthread_create B");
 	}
@@ -340,9 +340,9 @@ static bool run_pair(int (*spin)(void *), void *arg)
 {
 	other_runs = 0;
 	spin_done = false;
-	if (!kthread_create("spinner", spin, arg))
+	if (!kthread_create_on("spinner", spin, arg, 0))
 		return false;
-	if (!kthread_create("counter", counter_fn, NULL)) {
+	if (!kthread_create_on("counter", counter_fn, NULL, 0)) {
 		spin_done = true;
 		reap(1);
 		return false;
@@ -506,7 +506,7 @@ KTEST(sched, short_lived_threads_leak_nothing)
 /* The canary under a stack is checked (at every switch: here by hand). */
 KTEST(sched, stack_canary_names_the_task)
 {
-	struct task *t = kthread_create("canary", quick_fn, NULL);
+	struct task *t = kthread_create_on("canary", quick_fn, NULL, 0);
 	KT_ASSERT(t != NULL);
 	preempt_disable(); /* t must not run while its canary is broken */
 	KT_EXPECT(task_stack_check(t) == NULL);
@@ -561,7 +561,7 @@ KTEST(sched, lazy_tlb_kernel_thread_borrows_mm)
 	u32 cr3_user = read_cr3();
 	struct sched_stats s0 = sched_stats;
 	lazy_seen_mm = NULL;
-	struct task *t = kthread_create("lazy", lazy_fn, NULL);
+	struct task *t = kthread_create_on("lazy", lazy_fn, NULL, 0);
 	int reaped = t ? reap(1) : 0;
 	struct sched_stats s1 = sched_stats;
 	bool still = current->active_mm == mm && read_cr3() == cr3_user;
