@@ -85,6 +85,17 @@ static inline pte_t *pte_offset_kernel(pmd_t *pmd, u32 addr)
 	return (pte_t *)phys_to_virt((u32)pmd_table_paddr(*pmd)) + pte_index(addr);
 }
 
+/*
+ * Clears the accessed bit (bit 5, in the low word of both formats) with one
+ * locked instruction: another CPU's page walk may set the dirty bit in the
+ * same entry meanwhile (SDM vol. 3 4.8), and a plain read-modify-write
+ * would write that back as clean (SDM vol. 3 8.1.2.2: LOCK BTR is atomic).
+ */
+static inline void ptep_clear_young(pte_t *ptep)
+{
+	__asm__ __volatile__("lock; btrl $5, %0" : "+m"(*(volatile u32 *)ptep) : : "memory");
+}
+
 /* TLB primitives (SDM vol. 3 4.10.4). */
 static inline void invlpg(u32 addr)
 {

@@ -173,7 +173,7 @@ int page_referenced(struct page *page)
 			if (a < vma->vm_start || a >= vma->vm_end || !slot_maps(wp[i], page, i) ||
 			    !pte_young(wp[i]))
 				continue;
-			set_pte(&wp[i], __pte(pte_val(wp[i]) & ~_PAGE_ACCESSED));
+			ptep_clear_young(&wp[i]); /* atomic: keeps a D bit set meanwhile */
 			/* A cached translation would let accesses go unrecorded (SDM 4.8). */
 			flush_user_page(vma->vm_mm, a);
 			referenced++;
