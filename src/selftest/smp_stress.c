@@ -1,0 +1,176 @@
+/*
+ * Suite "smp_stress": reclaim on one CPU against ring-3 readers on all the
+ * others, with content checks that catch a read through a stale TLB entry.
+ *
+ * 2 x online-CPUs readers (src/user/smp_stress.c) stamp, check, munmap,
+ * remap, fork and yield on every CPU; the kernel (task 0, CPU 0) meanwhile
+ * picks a reader (one running on another CPU at that moment if there is
+ * one) and one of its pages at random, pages that cluster out
+ * with swap_out_page -- try_to_unmap clears the PTEs of every mm mapping it
+ * and shoots the translations down on every CPU in the mm's cpu_mask --
+ * drops it, and at once takes the freed frame back from its CPU's hot list
+ * and fills it with poison, holding the last POISON_HELD such frames.  A
+ * reader on another CPU that still translated the page to that frame would
+ * read poison instead of its stamp and fail its check; a lazy CPU that kept
+ * a reader's mm after an munmap elsewhere would hand it the old frame when
+ * the reader comes back (no CR3 load), and so fail it too.
+ *
+ * The checks that make the run meaningful: some pages were paged out while
+ * their reader was running on another CPU (live), the poisoned frames were
+ * the freed ones (reused), readers ran on more than one CPU, and (unless the
+ * build is BREAK=shootdown) shootdowns were sent.  make BREAK=shootdown
+ * builds a kernel without the IPIs: this suite must then fail (ci/check.py).
+ *
+ * Needs two online CPUs and a swap device (swap=highmem is the default when
+ * the machine has HighMem).  stress=N sets the page-out attempts (default
+ * 300); seed=N the random choices.
+ */
+#include "selftest/ktest.h"
+#include "selftest/urun.h"
+#include "arch/smpboot.h"
+#include "arch/tlbflush.h"
+#include "kernel/cmdline.h"
+#include "kernel/preempt.h"
+#include "kernel/task.h"
+#include "kernel/user.h"
+#include "lib/string.h"
+#include "mm/highmem.h"
+#include "mm/memory.h"
+#include "mm/page_alloc.h"
+#include "mm/swap.h"
+#include "mm/vmscan.h"
+#include "user/smp_stress.h"
+
+#define MAX_READERS (2 * NR_CPUS)
+#define POISON_HELD 8
+#define READER_ROUNDS 400
+#define READER_FORK_DEPTH 2
+
+static u32 rng;
+
+static u32 next_rand(void)
+{
+	rng ^= rng << 13; /* xorshift32 */
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+static void poison(struct page *page)
+{
+	for (u32 f = 0; f < PAGE_MMUCOUNT; f++) {
+		u32 *va = kmap_atomic_frame(page_to_frame(page) + f, KM_USER0);
+		for (u32 i = 0; i < MMUPAGE_SIZE / 4; i++)
+			va[i] = SR_POISON | i;
+		kunmap_atomic(va, KM_USER0);
+	}
+}
+
+static bool alive(int pid)
+{
+	struct task *t = find_task(pid);
+	return t && t->state != TASK_ZOMBIE && t->mm;
+}
+
+struct run_counts {
+	u32 attempts, paged_out, live, reused, cpus_seen;
+};
+
+/* One page-out of a random reader's random page; the freed frame poisoned. */
+static void page_out_one(const int *pids, int n, struct page **held, u32 *nheld,
+			 struct run_counts *c)
+{
+	/* Prefer a reader that runs on another CPU right now: its TLB is live. */
+	int live_pids[MAX_READERS], nl = 0;
+	for (int i = 0; i < n; i++) {
+		struct task *r = find_task(pids[i]);
+		if (r && r->mm && r->cpu != smp_processor_id() && current_task[r->cpu] == r)
+			live_pids[nl++] = pids[i];
+	}
+	struct task *t = find_task(nl ? live_pids[next_rand() % nl] : pids[next_rand() % n]);
+	u32 addr = SR_BASE + (next_rand() % SR_PAGES) * MMUPAGE_SIZE;
+
+	if (!t || t->state == TASK_ZOMBIE || !t->mm)
+		return;
+	c->attempts++;
+	c->cpus_seen |= t->cpus_ran;
+	preempt_disable();
+	u64 frame = user_pte_frame(t->mm, addr, NULL);
+	if (frame) {
+		struct page *page = frame_to_page(frame);
+		/* Running in ring 3 on another CPU right now: its TLB may hold addr. */
+		bool live = t->cpu != smp_processor_id() && current_task[t->cpu] == t;
+		get_page(page);
+		int r = swap_out_page(page);
+		put_page(page); /* freed when the page-out worked */
+		if (r == 0) {
+			c->paged_out++;
+			c->live += live;
+			struct page *np = alloc_page(GFP_HIGHUSER);
+			if (np) {
+				c->reused += np == page;
+				poison(np);
+				if (*nheld == POISON_HELD) {
+					__free_page(held[0]);
+					memmove(held, held + 1, sizeof(*held) * (POISON_HELD - 1));
+					(*nheld)--;
+				}
+				held[(*nheld)++] = np;
+			}
+		}
+	}
+	preempt_enable();
+}
+
+KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
+{
+	int pids[MAX_READERS], n = 0;
+	struct page *held[POISON_HELD];
+	u32 nheld = 0, steps = boot_opts.stress_steps ? boot_opts.stress_steps : 300;
+	struct run_counts c = { 0 };
+
+	if (!CONFIG_SMP || smp_info.online < 2)
+		KT_SKIP(CONFIG_SMP ? "one CPU online (boot with CPUS=2 or more)" : "uniprocessor variant");
+	if (!swap_active())
+		KT_SKIP(swap_absent_reason());
+	rng = boot_opts.seed_set && boot_opts.seed ? boot_opts.seed : 0x2545f491u;
+	ktest_diag("seed 0x%08x, %u page-out attempts, %u CPUs", rng, steps, smp_info.online);
+	user_test_reset();
+	struct tlb_stats t0 = tlb_stats;
+	for (u32 i = 0; i < 2 * smp_info.online && n < MAX_READERS; i++) {
+		int pid = urun_start("smp_reader", READER_ROUNDS | READER_FORK_DEPTH << 16);
+		if (pid > 0)
+			pids[n++] = pid;
+	}
+	KT_ASSERT_GE(n, 2);
+	for (u32 s = 0; s < steps; s++) {
+		bool any = false;
+		for (int i = 0; i < n; i++)
+			any |= alive(pids[i]);
+		if (!any)
+			break;
+		page_out_one(pids, n, held, &nheld, &c);
+		yield(); /* lets the readers in for their faults (the kernel lock) */
+	}
+	int failed = 0, code, got;
+	while ((got = do_wait(&code)) > 0)
+		for (int i = 0; i < n; i++)
+			failed += got == pids[i] && code != 0;
+	while (nheld)
+		__free_page(held[--nheld]);
+	u32 cpus = 0;
+	for (u32 m = c.cpus_seen; m; m &= m - 1)
+		cpus++;
+	ktest_diag("%u attempts, %u paged out (%u live on another CPU), %u frames reused at once, "
+		   "readers seen on %u CPUs; %u shootdowns, %u IPIs, %u lazy leaves",
+		   c.attempts, c.paged_out, c.live, c.reused, cpus, tlb_stats.shootdowns - t0.shootdowns,
+		   tlb_stats.ipis - t0.ipis, tlb_stats.lazy_leaves - t0.lazy_leaves);
+	KT_EXPECT_EQ(failed, 0);
+	KT_EXPECT(urun_checks_ok());
+	KT_EXPECT_GE(c.paged_out, 1);
+	KT_EXPECT_GE(c.live, 1);
+	KT_EXPECT_GE(c.reused, 1);
+	KT_EXPECT_GE(cpus, 2);
+	if (!CONFIG_BREAK_SHOOTDOWN)
+		KT_EXPECT_GE(tlb_stats.shootdowns - t0.shootdowns, 1);
+}
