@@ -103,7 +103,7 @@ static void kernel_lock_take(struct task *t)
 	 * spin behind a ticket that cannot be served. */
 	__preempt_count[smp_processor_id()]++;
 	sti();
-	{ u32 spins = 0; while (!raw_spin_trylock(&kernel_lock)) { smp_poll_ipi_work(); cpu_relax(); if (++spins == 50000000) { struct task *o = kernel_lock_owner; printk("DBG cpu%d '%s' waits for BKL held by '%s' pid %d on cpu %d eip?\n", smp_processor_id(), t->name, o ? o->name : "-", o ? o->pid : -1, o ? o->cpu : -1); sched_show_tasks(); } } }
+	raw_spin_lock(&kernel_lock);
 	kernel_lock_owner = t;
 	if (!(flags & EFLAGS_IF))
 		cli();
@@ -393,12 +393,14 @@ void sleep_on_locked(struct wait_queue *wq)
 	}
 }
 
-/* Wakes the first idle CPU other than this one, if any (SDM vol. 3 10.6.1:
+/* Wakes the first idle CPU (other than this one) that may run t, if any (SDM vol. 3 10.6.1:
  * a fixed IPI to one APIC ID); its idle loop then looks at the queue. */
-static void kick_idle_cpu(void)
+static void kick_idle_cpu(const struct task *t)
 {
 	u32 idle = cpu_idle_mask & cpu_online_mask & ~(1u << smp_processor_id());
 
+	if (t->pinned_cpu >= 0)
+		idle &= 1u << t->pinned_cpu; /* only its CPU may take it */
 	if (!CONFIG_SMP || !idle)
 		return;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
@@ -421,7 +423,7 @@ void wake_up_process_locked(struct task *t)
 		t->state = TASK_RUNNING;
 		sched_enqueue(t);
 		sched_stats.wakeups++;
-		kick_idle_cpu();
+		kick_idle_cpu(t);
 	}
 }
 

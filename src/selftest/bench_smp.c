@@ -1,0 +1,191 @@
+/*
+ * SMP benchmarks (`make bench CPUS=4 VARIANT=<an smp variant>`):
+ *
+ *   smp_shootdown      cycles for flush_tlb_page of an mm that k other CPUs
+ *                      have loaded, k = 0 .. online - 1 (IPI, the remote
+ *                      INVLPG, every acknowledgment);
+ *   smp_munmap_ipis    IPIs and shootdowns per munmap of N pages while the
+ *                      other CPUs run in the mm;
+ *   smp_lazy_tlb       flush IPIs for a series of munmaps while the other
+ *                      CPUs hold the mm lazily (kernel threads on a borrowed
+ *                      mm), when lazy CPUs leave the mm at the first flush
+ *                      (the kernel's policy) and when they flush and stay
+ *                      (tlb_lazy_policy_flush): the difference is what
+ *                      lazy leaving saves.
+ *
+ * The "other CPUs" are kernel threads pinned one per AP that load the mm,
+ * let the kernel lock go and spin with interrupts on until told to stop.
+ */
+#include "selftest/bench.h"
+#include "arch/io.h"
+#include "arch/smpboot.h"
+#include "arch/spinlock.h"
+#include "arch/timer.h"
+#include "arch/tlbflush.h"
+#include "arch/uaccess.h"
+#include "kernel/preempt.h"
+#include "kernel/task.h"
+#include "mm/memory.h"
+#include "mm/mm.h"
+
+#define FLUSH_ITERS 200u
+#define MUNMAP_MAX_PAGES 64u
+#define LAZY_MUNMAPS 32u
+#define RW (PROT_READ | PROT_WRITE)
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+
+static struct mm_struct *helper_mm;
+static volatile u32 helpers_ready, helpers_stop;
+
+static int helper_fn(void *arg)
+{
+	preempt_disable();
+	switch_mm(NULL, helper_mm);
+	current->active_mm = helper_mm;
+	preempt_enable();
+	atomic_xadd(&helpers_ready, 1);
+	unlock_kernel(); /* spins without it: task 0 works meanwhile */
+	while (!helpers_stop)
+		cpu_relax();
+	lock_kernel();
+	return 0;
+}
+
+/* k helpers on CPUs 1..k with mm loaded; false if they could not start. */
+static bool helpers_start(struct mm_struct *mm, u32 k)
+{
+	helper_mm = mm;
+	helpers_ready = helpers_stop = 0;
+	for (u32 cpu = 1; cpu <= k; cpu++)
+		if (!kthread_create_on("tlb-helper", helper_fn, NULL, (int)cpu))
+			return false;
+	u32 start = jiffies;
+	while (helpers_ready < k && jiffies - start < 5 * HZ)
+		yield();
+	return helpers_ready == k;
+}
+
+static void helpers_stop_all(void)
+{
+	helpers_stop = 1;
+	while (do_wait(NULL) > 0)
+		;
+}
+
+/* An mm with n pages mapped and present at *a (populated from this CPU). */
+static struct mm_struct *populated_mm(u32 n, u32 *a)
+{
+	struct mm_struct *mm = mm_alloc();
+	if (!mm)
+		return NULL;
+	s32 r = do_mmap(mm, 0, n * MMUPAGE_SIZE, RW, ANON);
+	if (r < 0) {
+		mmput(mm);
+		return NULL;
+	}
+	*a = (u32)r;
+	preempt_disable();
+	switch_mm(NULL, mm);
+	for (u32 i = 0; i < n; i++) {
+		u32 v = i;
+		copy_to_user(*a + i * MMUPAGE_SIZE, &v, 4);
+	}
+	switch_mm(mm, NULL);
+	preempt_enable();
+	return mm;
+}
+
+static u32 online(void)
+{
+	return CONFIG_SMP ? smp_info.online : 1;
+}
+
+KBENCH(smp_shootdown)
+{
+	u32 a;
+	struct mm_struct *mm = populated_mm(1, &a);
+
+	if (!mm)
+		return;
+	tlb_lazy_policy_flush = true; /* the helpers flush and stay */
+	for (u32 k = 0; k < online(); k++) {
+		if (!helpers_start(mm, k)) {
+			helpers_stop_all();
+			break;
+		}
+		struct tlb_stats s0 = tlb_stats;
+		u32 flags = local_irq_save();
+		u64 t0 = rdtsc();
+		for (u32 i = 0; i < FLUSH_ITERS; i++)
+			flush_tlb_page(mm, a);
+		u64 cycles = rdtsc() - t0;
+		local_irq_restore(flags);
+		bench_report("\"cpus_online\": %u, \"target_cpus\": %u, \"flushes\": %u, "
+			     "\"ipis\": %u, \"cycles_per_flush_page\": %llu",
+			     online(), k, FLUSH_ITERS, tlb_stats.ipis - s0.ipis, cycles / FLUSH_ITERS);
+		helpers_stop_all();
+	}
+	tlb_lazy_policy_flush = false;
+	mmput(mm);
+}
+
+KBENCH(smp_munmap_ipis)
+{
+	static const u32 sizes[] = { 1, 4, 16, MUNMAP_MAX_PAGES };
+
+	for (u32 i = 0; i < ARRAY_SIZE(sizes); i++) {
+		u32 a, n = sizes[i];
+		struct mm_struct *mm = populated_mm(n, &a);
+		if (!mm)
+			return;
+		tlb_lazy_policy_flush = true;
+		if (helpers_start(mm, online() - 1)) {
+			struct tlb_stats s0 = tlb_stats;
+			u64 t0 = rdtsc();
+			do_munmap(mm, a, n * MMUPAGE_SIZE);
+			u64 cycles = rdtsc() - t0;
+			bench_report("\"cpus_online\": %u, \"pages\": %u, \"shootdowns\": %u, "
+				     "\"ipis\": %u, \"cycles\": %llu",
+				     online(), n, tlb_stats.shootdowns - s0.shootdowns,
+				     tlb_stats.ipis - s0.ipis, cycles);
+		}
+		helpers_stop_all();
+		tlb_lazy_policy_flush = false;
+		mmput(mm);
+	}
+}
+
+/* IPIs for LAZY_MUNMAPS one-page munmaps with the other CPUs lazy in mm. */
+static u32 lazy_run(bool flush_policy, u32 *leaves)
+{
+	u32 a;
+	struct mm_struct *mm = populated_mm(LAZY_MUNMAPS, &a);
+	u32 ipis = 0;
+
+	if (!mm)
+		return 0;
+	tlb_lazy_policy_flush = flush_policy;
+	if (helpers_start(mm, online() - 1)) {
+		struct tlb_stats s0 = tlb_stats;
+		for (u32 i = 0; i < LAZY_MUNMAPS; i++)
+			do_munmap(mm, a + i * MMUPAGE_SIZE, MMUPAGE_SIZE);
+		ipis = tlb_stats.ipis - s0.ipis;
+		*leaves = tlb_stats.lazy_leaves - s0.lazy_leaves;
+	}
+	helpers_stop_all();
+	tlb_lazy_policy_flush = false;
+	mmput(mm);
+	return ipis;
+}
+
+KBENCH(smp_lazy_tlb)
+{
+	u32 leaves = 0, unused = 0;
+	u32 with_leave = lazy_run(false, &leaves);
+	u32 with_flush = lazy_run(true, &unused);
+
+	bench_report("\"cpus_online\": %u, \"munmaps\": %u, \"ipis_lazy_leave\": %u, "
+		     "\"ipis_lazy_flush\": %u, \"shootdown_ipis_avoided\": %u, \"lazy_leaves\": %u",
+		     online(), LAZY_MUNMAPS, with_leave, with_flush,
+		     with_flush > with_leave ? with_flush - with_leave : 0, leaves);
+}
