@@ -4,6 +4,8 @@
  */
 #include "arch/conformance_arch.h"
 #include "arch/layout.h"
+#include "arch/smp.h"
+#include "arch/traps.h"
 #include "lib/string.h"
 
 /* An interrupt gate (SDM vol. 3 6.11, figure 6-2). */
@@ -26,6 +28,9 @@ void cf_trap_pf(void);
 void cf_trap_int80(void);
 
 static struct cf_gate cf_idt[256] __aligned(8);
+/* The TSS whose ESP0 the probe borrows: the running CPU's.  The conformance
+ * suite runs in task 0, which stays on CPU 0 (kernel/sched.c). */
+struct tss *cf_tss;
 
 _Static_assert(__builtin_offsetof(struct cf_probe, user_eip) == 16, "conformance_probe.asm P_USER_EIP");
 _Static_assert(__builtin_offsetof(struct cf_probe, result) == 36, "conformance_probe.asm P_RESULT");
@@ -55,6 +60,7 @@ void cf_idt_build(void)
 	set_gate(0x80, cf_trap_int80, 3); /* raised by ring-3 code: DPL 3 */
 	cf_idtr.limit = sizeof(cf_idt) - 1;
 	cf_idtr.base = (u32)cf_idt;
+	cf_tss = cpu_tss[smp_processor_id()];
 }
 
 u32 cf_user_entry(enum cf_op op)

@@ -8,7 +8,7 @@
 
 %include "layout.inc"
 
-extern tss_main
+extern cf_tss
 
 USER_CS     equ 0x1b            ; gdt.c: entry 3, RPL 3
 USER_DS     equ 0x23            ; entry 4, RPL 3
@@ -63,12 +63,13 @@ cf_probe_run:
     mov edx, [esp + 36]                     ; p: 8 saved words + return address
     mov [cur_probe], edx
     mov [saved_esp], esp
-    mov eax, [tss_main + TSS_ESP0]
+    mov ecx, [cf_tss]                       ; the running CPU's TSS (cf_idt_build)
+    mov eax, [ecx + TSS_ESP0]
     mov [saved_esp0], eax
-    mov eax, [tss_main + TSS_SS0]
+    mov eax, [ecx + TSS_SS0]
     mov [saved_ss0], eax
-    mov dword [tss_main + TSS_ESP0], probe_stack_top
-    mov dword [tss_main + TSS_SS0], KERNEL_DS
+    mov dword [ecx + TSS_ESP0], probe_stack_top
+    mov dword [ecx + TSS_SS0], KERNEL_DS
     sidt [saved_idtr]
     lidt [cf_idtr]
     mov ebx, [edx + P_ADDR]
@@ -149,10 +150,11 @@ probe_trap:
 probe_return:
     mov esp, [saved_esp]                    ; SS is KERNEL_DS in every path
     lidt [saved_idtr]
+    mov ecx, [cf_tss]
     mov eax, [saved_esp0]
-    mov [tss_main + TSS_ESP0], eax
+    mov [ecx + TSS_ESP0], eax
     mov eax, [saved_ss0]
-    mov [tss_main + TSS_SS0], eax
+    mov [ecx + TSS_SS0], eax
     pop gs
     pop fs
     pop es

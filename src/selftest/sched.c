@@ -91,7 +91,7 @@ static int whoami_fn(void *arg)
 
 	whoami.self = current;
 	whoami.esp = (u32)&here;
-	whoami.esp0 = tss_main.esp0;
+	whoami.esp0 = cpu_tss[smp_processor_id()]->esp0; /* the TSS of the CPU it runs on */
 	whoami.eflags = read_eflags();
 	whoami.preempt = preempt_count();
 	return 0;
