@@ -590,7 +590,8 @@ class GuestRun:
         self.cpus = int(cpus or 1)
         self.cpu_model = cpu_model or self.default_cpu
         self.args = args or ''
-        self.timeout = float(timeout or default_timeout(self.emu, self.mem))
+        # Each extra CPU is emulated too (and spins for locks): half again per CPU.
+        self.timeout = float(timeout or default_timeout(self.emu, self.mem) * (1 + (self.cpus - 1) / 2))
         self.name = name or f'{self.emu}-{variant}'
         self.logdir = LOGS / self.name
         self.kernel = Path(kernel) if kernel else BUILD / variant / 'kernel.elf'

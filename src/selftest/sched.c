@@ -456,6 +456,9 @@ KTEST(sched, exit_hands_children_to_task0)
 	for (int i = 0; i < 2; i++)
 		if (do_wait(&code) > 0)
 			sum += code, n++;
+	/* SMP: the orphan may still be on its way to sleep on another CPU. */
+	for (int i = 0; i < 1000 && orphan && orphan->state != TASK_SLEEPING; i++)
+		yield();
 	bool adopted = orphan && orphan->parent == idle_task && orphan->state == TASK_SLEEPING;
 	orphan_release = true;
 	wake_up(&orphan_wq);
