@@ -103,7 +103,7 @@ static void kernel_lock_take(struct task *t)
 	 * spin behind a ticket that cannot be served. */
 	__preempt_count[smp_processor_id()]++;
 	sti();
-	{ u32 spins = 0; while (!raw_spin_trylock(&kernel_lock)) { smp_poll_ipi_work(); cpu_relax(); if (++spins == 30000000) { struct task *o = kernel_lock_owner; printk("DBG cpu%d '%s' waits for BKL held by '%s' pid %d on cpu %d (running there: %d) depth %d state %d lockv %08x\n", smp_processor_id(), t->name, o ? o->name : "-", o ? o->pid : -1, o ? o->cpu : -1, o ? current_task[o->cpu] == o : 0, o ? o->lock_depth : 0, o ? o->state : 0, kernel_lock.v); } } }
+	raw_spin_lock(&kernel_lock);
 	kernel_lock_owner = t;
 	if (!(flags & EFLAGS_IF))
 		cli();
