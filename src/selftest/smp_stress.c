@@ -43,7 +43,7 @@
 
 #define MAX_READERS (2 * NR_CPUS)
 #define POISON_HELD 8
-#define READER_ROUNDS 400
+#define READER_ROUNDS 300
 #define READER_FORK_DEPTH 2
 
 static u32 rng;
