@@ -23,11 +23,13 @@
  *
  * Needs two online CPUs and a swap device (swap=highmem is the default when
  * the machine has HighMem).  stress=N sets the page-out attempts (default
- * 300); seed=N the random choices.
+ * 40; make check also runs 400 under QEMU); seed=N the random choices.  Then the kernel writes the readers'
+ * stop words (SR_CTRL) and collects them.
  */
 #include "selftest/ktest.h"
 #include "selftest/urun.h"
 #include "arch/smpboot.h"
+#include "arch/spinlock.h"
 #include "arch/tlbflush.h"
 #include "kernel/cmdline.h"
 #include "kernel/preempt.h"
@@ -43,8 +45,9 @@
 
 #define MAX_READERS (2 * NR_CPUS)
 #define POISON_HELD 8
-#define READER_ROUNDS 300
+#define READER_ROUNDS 20000 /* at most: the kernel stops them */
 #define READER_FORK_DEPTH 2
+#define LIVE_TRIES 20 /* handoffs waiting for a reader to run on another CPU */
 
 static u32 rng;
 
@@ -72,6 +75,34 @@ static bool alive(int pid)
 	return t && t->state != TASK_ZOMBIE && t->mm;
 }
 
+/* Writes 1 into the reader's stop word (its frame, through a kmap slot). */
+static void stop_reader(int pid)
+{
+	struct task *t = find_task(pid);
+
+	if (!t || t->state == TASK_ZOMBIE || !t->mm)
+		return;
+	preempt_disable();
+	u64 frame = user_pte_frame(t->mm, SR_CTRL, NULL);
+	if (frame) {
+		volatile u32 *va = kmap_atomic_frame(frame, KM_USER0);
+		*va = 1;
+		kunmap_atomic((void *)va, KM_USER0);
+	}
+	preempt_enable();
+}
+
+/* Lets the kernel lock go for a moment: readers spinning for it in their
+ * faults (the ticket lock serves them first) get in without this CPU
+ * switching tasks. */
+static void handoff(void)
+{
+	unlock_kernel();
+	for (int i = 0; i < 2000; i++)
+		cpu_relax();
+	lock_kernel();
+}
+
 struct run_counts {
 	u32 attempts, paged_out, live, reused, cpus_seen;
 };
@@ -80,12 +111,18 @@ struct run_counts {
 static void page_out_one(const int *pids, int n, struct page **held, u32 *nheld,
 			 struct run_counts *c)
 {
-	/* Prefer a reader that runs on another CPU right now: its TLB is live. */
+	/* Prefer a reader that runs on another CPU right now: its TLB is live.
+	 * Letting the kernel lock go gives them a chance to. */
 	int live_pids[MAX_READERS], nl = 0;
-	for (int i = 0; i < n; i++) {
-		struct task *r = find_task(pids[i]);
-		if (r && r->mm && r->cpu != smp_processor_id() && current_task[r->cpu] == r)
-			live_pids[nl++] = pids[i];
+	for (int tries = 0; tries < LIVE_TRIES && !nl; tries++) {
+		if (tries)
+			handoff();
+		for (int i = 0; i < n; i++) {
+			struct task *r = find_task(pids[i]);
+			if (r && r->state != TASK_ZOMBIE && r->mm && r->cpu != smp_processor_id() &&
+			    current_task[r->cpu] == r)
+				live_pids[nl++] = pids[i];
+		}
 	}
 	struct task *t = find_task(nl ? live_pids[next_rand() % nl] : pids[next_rand() % n]);
 	u32 addr = SR_BASE + (next_rand() % SR_PAGES) * MMUPAGE_SIZE;
@@ -126,7 +163,7 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 {
 	int pids[MAX_READERS], n = 0;
 	struct page *held[POISON_HELD];
-	u32 nheld = 0, steps = boot_opts.stress_steps ? boot_opts.stress_steps : 300;
+	u32 nheld = 0, steps = boot_opts.stress_steps ? boot_opts.stress_steps : 40;
 	struct run_counts c = { 0 };
 
 	if (!CONFIG_SMP || smp_info.online < 2)
@@ -150,7 +187,16 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 		if (!any)
 			break;
 		page_out_one(pids, n, held, &nheld, &c);
-		yield(); /* lets the readers in for their faults (the kernel lock) */
+		if (s % 4 == 3)
+			yield(); /* readers take turns on this CPU too */
+		else
+			handoff();
+	}
+	for (int i = 0; i < n; i++) {
+		struct task *t = find_task(pids[i]);
+		if (t)
+			c.cpus_seen |= t->cpus_ran;
+		stop_reader(pids[i]);
 	}
 	int failed = 0, code, got;
 	while ((got = do_wait(&code)) > 0)

@@ -1,6 +1,6 @@
 /*
  * smp_reader(arg): the ring-3 side of the SMP stress suite
- * (src/selftest/smp_stress.c).  arg: bits 15:0 rounds, bits 19:16 fork depth.
+ * (src/selftest/smp_stress.c).  arg: bits 15:0 most rounds, bits 19:16 fork depth.
  *
  * The task maps SR_PAGES 4 KiB pages at SR_BASE and stamps every word with
  * a value that names its owner, its page and the page's generation.  Each
@@ -10,7 +10,8 @@
  * then unmaps and maps one page again (it must read zero), or restamps one,
  * forks a child now and then (which checks what it inherited and goes on
  * with its own stamp), and yields so that the scheduler moves it between
- * CPUs.  A word that is neither the stamp nor zero where zero is due is a
+ * CPUs.  It stops after its rounds or when the kernel writes 1 into the
+ * word at SR_CTRL (a page the kernel never pages out).  A word that is neither the stamp nor zero where zero is due is a
  * read through a translation that should have been shot down.
  */
 #include "user/ulib.h"
@@ -72,7 +73,7 @@ static int child_fn(u32 arg)
 	r->tag = (u32)sys_getpid();
 	for (u32 p = 0; p < SR_PAGES; p++)
 		fill(r, p);
-	r->rounds /= 4;
+	r->rounds = SR_CHILD_ROUNDS;
 	r->depth--;
 	return run(r);
 }
@@ -81,7 +82,9 @@ static int run(struct reader *r)
 {
 	u32 children = 0;
 
-	for (u32 round = 0; round < r->rounds && !r->bad; round++) {
+	volatile u32 *stop = (volatile u32 *)SR_CTRL;
+
+	for (u32 round = 0; round < r->rounds && !r->bad && !*stop; round++) {
 		for (u32 p = 0; p < SR_PAGES; p++)
 			check(r, p, false, round);
 		u32 p = round % SR_PAGES;
@@ -117,8 +120,9 @@ static int smp_reader(u32 arg)
 	r.rounds = arg & 0xffff;
 	r.depth = (arg >> 16) & 0xf;
 	r.tag = (u32)sys_getpid();
-	UASSERT_EQ((u32)sys_mmap(SR_BASE, SR_PAGES * 4096, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED), SR_BASE);
+	UASSERT_EQ((u32)sys_mmap(SR_CTRL, SR_PAGES * 4096 + 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED), SR_CTRL);
+	*(volatile u32 *)SR_CTRL = 0; /* present: the kernel writes the stop word into its frame */
 	for (u32 p = 0; p < SR_PAGES; p++)
 		fill(&r, p);
 	return run(&r);
