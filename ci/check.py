@@ -5,8 +5,11 @@
   (a) ci/test_harness.py: the harness's own tests
   (b) ci/test_flash.sh (when present)
   (d) every variant booted under Bochs with MEM=2048, the 64g ones also with
-      MEM=4608 (RAM above 4 GiB); SMP variants with 2 CPUs
-  (f) the default variant on a Pentium: must refuse with "no PAE"
+      MEM=4608 (RAM above 4 GiB); SMP variants with 2 CPUs, and a set of them
+      (SMP_BOCHS4, one per paging class) also with 4 CPUs at MEM=2048
+  (f) the default variant on a Pentium: must refuse with "no PAE"; up
+      variants without PAE (nohighmem, 4g, 4g-highpte) boot on that Pentium
+      (no local APIC SMP set-up, no PGE) and pass
   (g) a representative set under QEMU (-kernel boot), up to 6 GiB
   (h) make image; build/ia32mm.img booted under Bochs (ATA disk), QEMU (IDE
       disk) and QEMU as a USB stick behind xHCI and EHCI
@@ -23,6 +26,10 @@
       rule in its model (model_bug=wp) it must fail on the cases that rule
       decides; Bochs' pentium (no PGE) and p2_klamath (no NX) must skip
       those cases, saying so
+  (n) SMP under QEMU with 4 CPUs: one smp variant per paging class, the
+      SMP stress suite's long run (smp_stress.* stress=400), and an smp
+      variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
+      stress suite must fail with a stale read (under QEMU and under Bochs)
   (m) reclaim and swap under real pressure (tests=swap.*): 64 MiB guests
       with a swap disk (the harness's --swap-mib) under Bochs and QEMU, the
       2-level pgcl1 variant too, and the HighMem area chosen on the command
@@ -70,6 +77,20 @@ STRESS_SET = [('64g-highpte-up-preempt-pgcl4', 1001),
               ('64g-up-nopreempt-pgcl4', 1004),
               ('4g-highpte-up-preempt-pgcl1', 1005),
               ('nohighmem-up-nopreempt-pgcl4', 1006)]
+# (d): smp variants that also boot under Bochs with 4 CPUs (MEM=2048).
+SMP_BOCHS4 = ['4g-highpte-smp-nopreempt-pgcl1', '64g-highpte-smp-preempt-pgcl4']
+# (f): up variants without PAE that must pass on a Pentium (Bochs cpu model).
+PENTIUM_SET = ['nohighmem-up-nopreempt-pgcl1', '4g-up-preempt-pgcl4',
+               '4g-highpte-up-nopreempt-pgcl4']
+# (n): smp variants under QEMU with 4 CPUs; the SMP stress suite's long run;
+# the broken build (BREAK=shootdown) the SMP stress suite must catch.
+QEMU_SMP_SET = ['nohighmem-smp-preempt-pgcl4', '4g-smp-nopreempt-pgcl1',
+                '4g-highpte-smp-preempt-pgcl1', '64g-smp-preempt-pgcl1',
+                '64g-highpte-smp-nopreempt-pgcl4']
+SMP_STRESS_STEPS = 200
+SMP_BREAK_VARIANT = '4g-highpte-smp-nopreempt-pgcl1'
+SMP_BREAK_SIGN = re.compile(r'stale read: page \d+ word \d+ = dead')
+
 # (k): what the stress suite must report on each broken build of BREAK_VARIANT.
 BREAK_VARIANT = '64g-highpte-up-nopreempt-pgcl1'
 BREAKS = {
@@ -246,6 +267,32 @@ def break_kernel(what: str) -> Path:
     return harness.BUILD / f'{BREAK_VARIANT}-break-{what}' / 'kernel.elf'
 
 
+def smp_break_kernel() -> Path:
+    return harness.BUILD / f'{SMP_BREAK_VARIANT}-break-shootdown' / 'kernel.elf'
+
+
+def smp_break_check(tally: Tally, label: str, run) -> None:
+    """(n) The kernel without shootdown IPIs: the SMP stress suite must fail
+    because a reader saw poison through a stale translation."""
+    try:
+        result = run.run()
+    except harness.HarnessError as e:
+        tally.check(label, False, str(e))
+        return
+    caught = result.status == 'fail' and bool(SMP_BREAK_SIGN.search(result.output))
+    tally.check(label, caught, f'expected a failure with a stale read, got {result.verdict()}',
+                failure_details(result))
+
+
+def pentium_check(tally: Tally, label: str, run) -> None:
+    """(f) An up variant on a Pentium: passes, and the CPU line shows no APIC
+    SMP set-up is used (one CPU, uniprocessor variant)."""
+    result = count_run(tally, label, run)
+    ok = bool(result and result.ok) and '# cpus: listed=1 online=1' in result.output
+    tally.check(label + ': passes', ok, f'expected a pass, got {result.verdict() if result else "nothing"}',
+                failure_details(result) if result else '')
+
+
 # (m): (emulator, variant, MEM, swap disk MiB or None, extra kernel arguments).
 # A 64 MiB guest's tasks touch up to 6 times its free memory, at most 256 MiB
 # and what the swap holds: 256 MiB under QEMU, about 125 under Bochs.
@@ -275,8 +322,28 @@ def guest_jobs(names, image_ok: bool, breaks=()):
         for mem in matrix_mems(v):
             jobs.append((8 * cpus + mem // 256, f'(d) bochs {v} MEM={mem}', count_run,
                          BochsRun(v, mem=mem, cpus=cpus, name=f'check-bochs-{v}-{mem}')))
+        if v in SMP_BOCHS4:
+            jobs.append((40, f'(d) bochs {v} MEM=2048 CPUS=4', count_run,
+                         BochsRun(v, mem=2048, cpus=4, name=f'check-bochs-{v}-2048-cpus4')))
     jobs.append((5, f'(f) bochs {DEFAULT} CPU_MODEL=pentium refuses (no PAE)', refusal_check,
                  BochsRun(DEFAULT, cpu_model='pentium', name='check-refusal-pentium')))
+    for v in PENTIUM_SET:
+        if v in names:
+            jobs.append((10, f'(f) bochs {v} CPU_MODEL=pentium', pentium_check,
+                         BochsRun(v, mem=1024, cpu_model='pentium', name=f'check-pentium-{v}')))
+    for v in QEMU_SMP_SET:
+        jobs.append((3, f'(n) qemu {v} -smp 4', count_run,
+                     QemuRun(v, mem=2048, cpus=4, name=f'check-qemu-smp4-{v}')))
+    if 'shootdown' in breaks:
+        jobs.append((3, f'(n) qemu {SMP_BREAK_VARIANT} -smp 4 smp_stress.* stress={SMP_STRESS_STEPS}',
+                     count_run, QemuRun(SMP_BREAK_VARIANT, mem=1024, cpus=4,
+                                        args=f'tests=smp_stress.* stress={SMP_STRESS_STEPS}',
+                                        name='check-smp-stress-long')))
+        for emu, runner in (('qemu', QemuRun), ('bochs', BochsRun)):
+            jobs.append((4, f'(n) {emu} {SMP_BREAK_VARIANT} BREAK=shootdown CPUS=4: '
+                         'the SMP stress suite fails', smp_break_check,
+                         runner(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_stress.*',
+                                kernel=smp_break_kernel(), name=f'check-break-shootdown-{emu}')))
     for v, mem in QEMU_SET:
         jobs.append((2, f'(g) qemu {v} -m {mem}', count_run,
                      QemuRun(v, mem=mem, cpus=cpus_for(v), name=f'check-qemu-{v}-{mem}')))
@@ -285,7 +352,7 @@ def guest_jobs(names, image_ok: bool, breaks=()):
         jobs.append((20, f'(j) qemu {v} -m {mem} stress={STRESS_STEPS} seed={seed}', count_run,
                      QemuRun(v, mem=mem, args=f'tests=stress.* stress={STRESS_STEPS} seed={seed}',
                              timeout=600, name=f'check-stress-{v}')))
-    for what in breaks:
+    for what in (b for b in breaks if b != 'shootdown'):
         jobs.append((6, f'(k) bochs {BREAK_VARIANT} BREAK={what}: the stress suite fails',
                      break_check(what),
                      BochsRun(BREAK_VARIANT, mem=2048, args='tests=stress.*',
@@ -393,6 +460,12 @@ def build_breaks(tally: Tally):
             built.append(what)
         else:
             tally.check(f'(k) build {BREAK_VARIANT} BREAK={what}', False, f'exit status {code}')
+    code, _ = run_command(tally, ['make', '-j2', '--no-print-directory',
+                                  f'VARIANT={SMP_BREAK_VARIANT}', 'BREAK=shootdown', 'kernel'])
+    if code == 0 and smp_break_kernel().exists():
+        built.append('shootdown')
+    else:
+        tally.check(f'(n) build {SMP_BREAK_VARIANT} BREAK=shootdown', False, f'exit status {code}')
     return built
 
 
@@ -431,7 +504,7 @@ def build_image(tally: Tally) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description='make check')
     ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
-    ap.add_argument('--only', default='abcdefghijklm', help='steps to run, e.g. "adg"')
+    ap.add_argument('--only', default='abcdefghijklmn', help='steps to run, e.g. "adg"')
     opts = ap.parse_args(argv)
     only = set(opts.only)
     tally = Tally()
@@ -457,8 +530,9 @@ def main(argv=None) -> int:
         with step(tally, '(h) make image'):
             image_ok = build_image(tally)
     breaks = []
-    if 'k' in only:
-        with step(tally, f'(k) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}'):
+    if 'k' in only or 'n' in only:
+        with step(tally, f'(k, n) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}, '
+                  f'{SMP_BREAK_VARIANT} with BREAK=shootdown'):
             breaks = build_breaks(tally)
     with step(tally, f'(d-k) guest runs, {opts.jobs} at a time'):
         jobs = [j for j in guest_jobs(names, image_ok, breaks) if j[1][1] in only]
