@@ -27,7 +27,7 @@
       decides; Bochs' pentium (no PGE) and p2_klamath (no NX) must skip
       those cases, saying so
   (n) SMP under QEMU with 4 CPUs: one smp variant per paging class, the
-      SMP stress suite's long run (smp_stress.* stress=400), and an smp
+      SMP stress suite's long run (smp_stress.* stress=200), and an smp
       variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
       stress suite must fail with a stale read (under QEMU and under Bochs)
   (m) reclaim and swap under real pressure (tests=swap.*): 64 MiB guests

@@ -21,7 +21,8 @@
  * otherwise).  Errors come back as a negative code and one line printed
  * with the command, the LBA, and the status and error registers decoded.
  *
- * Locking: one CPU; a caller owns the channel for the whole command.
+ * Locking: callers hold the kernel lock (kernel/task.h) and own the channel
+ * for the whole command.
  */
 #ifndef ARCH_ATA_H
 #define ARCH_ATA_H

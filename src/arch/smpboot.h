@@ -2,8 +2,9 @@
  * Starting the application processors: the firmware's MP table lists the
  * CPUs (Intel MultiProcessor Specification 1.4, chapter 4); each AP gets
  * INIT, STARTUP, STARTUP (SDM vol. 3 8.4.4) and runs the trampoline into
- * ap_entry, which brings it online and leaves it idle, halted with interrupts
- * on, answering IPIs.
+ * ap_entry, which brings it online, waits for smp_init to finish, starts its
+ * local APIC timer and enters its idle task (kernel/sched.c), which runs
+ * tasks from the shared run queue.
  */
 #ifndef ARCH_SMPBOOT_H
 #define ARCH_SMPBOOT_H

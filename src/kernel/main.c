@@ -130,7 +130,7 @@ void kmain(void)
 	pic_init();
 	timer_init();
 	sti();
-	smp_init();   /* the application processors, idle until SMP work lands */
+	smp_init();   /* the application processors: they take tasks from the run queue */
 	swap_init(boot_opts.swap, boot_opts.swap_mib); /* the ATA probe times out in jiffies */
 	inject_run(boot_opts.inject);
 

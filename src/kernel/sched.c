@@ -1,7 +1,7 @@
 /*
  * The scheduler: round robin over one run queue, switched by schedule().
  *
- * What it protects, and how (one CPU):
+ * What it protects, and how (as on one CPU; for SMP see below):
  *   - the run queue, every task's state and run_list, and current: changed
  *     only with interrupts off, because interrupt handlers wake tasks up
  *     (wake_up) and the tick marks them for rescheduling (sched_tick);

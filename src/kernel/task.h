@@ -79,7 +79,7 @@ struct task {
 	struct list_head all_list;    /* on the list of every task (find_task, nr_tasks) */
 	u32 switches_in;              /* times it was switched to */
 	struct wait_queue *sleeping_on; /* while TASK_SLEEPING (the deadlock report) */
-	/* SMP (added with the SMP work). */
+	/* SMP. */
 	int lock_depth;               /* kernel lock: -1 not wanted, >= 0 held while it runs */
 	int cpu;                      /* the CPU it runs on, or ran on last */
 	int pinned_cpu;               /* -1: any CPU; task 0 stays on CPU 0 */

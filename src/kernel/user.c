@@ -23,7 +23,8 @@
  * EXIT_KILLED(vector).  Exiting there rather than inside the fault handler
  * means no lock, kmap slot or preemption count of the fault path is live.
  *
- * Locking: one CPU.  The allocators are not preemption-safe, so mm calls
+ * Locking: the kernel lock (kernel/task.h) from the entry into the kernel to
+ * the return to ring 3.  The allocators are not preemption-safe, so mm calls
  * are made with preemption disabled.
  */
 #include "kernel/user.h"

@@ -19,8 +19,10 @@
  * many of the cluster's 4 KiB PTEs are present (a cluster is mapped at one
  * cluster-aligned virtual window per mm).
  *
- * Locking: one CPU today; mm->page_table_lock is taken around page-table
- * changes so that the SMP work only has to make it a real lock.
+ * Locking: the kernel lock (kernel/task.h) serializes address-space changes;
+ * ring 3 of the mm may run on other CPUs meanwhile, which is why a PTE change
+ * that removes or narrows a translation is followed by a TLB shootdown to
+ * mm->cpu_mask (arch/tlbflush.h) before what it pointed at is reused.
  */
 #ifndef MM_MM_H
 #define MM_MM_H
@@ -61,7 +63,7 @@ struct mm_struct {
 	u32 rss;                       /* clusters mapped (count once per cluster) */
 	u32 pte_pages;                 /* page-table (PTE) frames allocated */
 	u32 pte_pages_highmem;         /* ... of which in HighMem */
-	u32 lock;                      /* page_table_lock (a spinlock on SMP) */
+	u32 lock;                      /* unused: the kernel lock serializes mm changes */
 	volatile u32 cpu_mask;         /* CPUs that may cache its translations */
 };
 

@@ -13,8 +13,11 @@
  * request that falls back into a lower zone must also leave that zone's
  * lowmem_reserve.  Before failing, the per-CPU hot lists are drained.
  *
- * Locking: none yet (one CPU; interrupt handlers do not allocate).  The SMP
- * work adds a lock per zone; the per-CPU lists need only preemption off.
+ * Locking: the zones are serialized by the kernel lock (kernel/task.h), held
+ * by every task running kernel code; interrupt handlers do not allocate.
+ * Each CPU allocates from and frees to its own hot lists (preemption off);
+ * draining takes every CPU's lists back (their owners touch them only under
+ * the kernel lock too).
  */
 #ifndef MM_PAGE_ALLOC_H
 #define MM_PAGE_ALLOC_H

@@ -11,7 +11,9 @@
  * PTEs, walk the list, compute the address from page->index, walk the page
  * tables.  Memory costs per VMA, not per mapping.
  *
- * Locking: one CPU; the anon_vma list would take a lock of its own on SMP.
+ * Locking: the kernel lock (kernel/task.h) serializes the anon_vma lists.
+ * Ring-3 code on other CPUs may set A/D bits in the PTEs meanwhile, so PTEs
+ * are cleared with atomic exchanges and A is cleared with a locked BTR.
  */
 #ifndef MM_RMAP_H
 #define MM_RMAP_H

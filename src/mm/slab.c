@@ -25,7 +25,8 @@
  * SLAB_LIVE, and check every free: a double free, a pointer into the middle
  * of an object, into another cache or outside any slab panics.
  *
- * Locking: none yet (one CPU; interrupt handlers do not allocate).
+ * Locking: the kernel lock (kernel/task.h), held by every task running kernel
+ * code; interrupt handlers do not allocate.
  */
 #include "mm/slab.h"
 #include "kernel/panic.h"

@@ -16,8 +16,8 @@
  *                  offset of the next one
  *   page->lru      on the cache's full, partial or empty list
  *
- * Locking: none yet (one CPU; interrupt handlers do not allocate).  The SMP
- * work adds a lock per cache, taken with interrupts off.
+ * Locking: the kernel lock (kernel/task.h), held by every task running kernel
+ * code, serializes the caches; interrupt handlers do not allocate.
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H

@@ -13,7 +13,7 @@
  * KM_USER pair.  The HighMem area copies through a lowmem bounce frame
  * for that reason (both ends of the copy are kmapped frames).
  *
- * Locking: one CPU, preemption off (the mm code's rule); nothing here
+ * Locking: the kernel lock, preemption off (the mm code's rule); nothing here
  * sleeps, the ATA driver polls.
  */
 #include "mm/swap.h"

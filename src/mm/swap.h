@@ -39,7 +39,8 @@
  * Every slot of a window that mapped the cluster gets the same entry; slot
  * i of the window still means frame i of the cluster.
  *
- * Locking: one CPU; callers hold preemption off (the mm code's rule).
+ * Locking: callers hold the kernel lock (kernel/task.h: every task in the
+ * kernel does) and preemption off (the mm code's rule).
  */
 #ifndef MM_SWAP_H
 #define MM_SWAP_H

@@ -13,7 +13,7 @@
  * it enters the cache, cleared by a successful write) says whether its
  * slot holds it.
  *
- * Locking: one CPU, preemption off; the reverse-map walks map user PTE
+ * Locking: the kernel lock, preemption off; the reverse-map walks map user PTE
  * tables in KM_PTE0, the I/O maps frames in KM_SWAP.
  */
 #include "mm/vmscan.h"

@@ -32,7 +32,7 @@
  * The LRU holds no page reference: put_page removes a cluster from its
  * list when the last reference goes (page_alloc.c).
  *
- * Locking: one CPU; callers hold preemption off.  Reclaim uses the KM_PTE0
+ * Locking: callers hold the kernel lock and preemption off.  Reclaim uses the KM_PTE0
  * slot (the reverse map) and KM_SWAP (I/O), so it runs only where no
  * kmap_atomic slot is held.
  */
