@@ -17,6 +17,7 @@
  * let the kernel lock go and spin with interrupts on until told to stop.
  */
 #include "selftest/bench.h"
+#include "selftest/smp_helpers.h"
 #include "arch/io.h"
 #include "arch/smpboot.h"
 #include "arch/spinlock.h"
@@ -33,44 +34,6 @@
 #define LAZY_MUNMAPS 32u
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
-
-static struct mm_struct *helper_mm;
-static volatile u32 helpers_ready, helpers_stop;
-
-static int helper_fn(void *arg)
-{
-	preempt_disable();
-	switch_mm(NULL, helper_mm);
-	current->active_mm = helper_mm;
-	preempt_enable();
-	atomic_xadd(&helpers_ready, 1);
-	unlock_kernel(); /* spins without it: task 0 works meanwhile */
-	while (!helpers_stop)
-		cpu_relax();
-	lock_kernel();
-	return 0;
-}
-
-/* k helpers on CPUs 1..k with mm loaded; false if they could not start. */
-static bool helpers_start(struct mm_struct *mm, u32 k)
-{
-	helper_mm = mm;
-	helpers_ready = helpers_stop = 0;
-	for (u32 cpu = 1; cpu <= k; cpu++)
-		if (!kthread_create_on("tlb-helper", helper_fn, NULL, (int)cpu))
-			return false;
-	u32 start = jiffies;
-	while (helpers_ready < k && jiffies - start < 5 * HZ)
-		yield();
-	return helpers_ready == k;
-}
-
-static void helpers_stop_all(void)
-{
-	helpers_stop = 1;
-	while (do_wait(NULL) > 0)
-		;
-}
 
 /* An mm with n pages mapped and present at *a (populated from this CPU). */
 static struct mm_struct *populated_mm(u32 n, u32 *a)
