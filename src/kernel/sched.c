@@ -393,7 +393,8 @@ void sleep_on_locked(struct wait_queue *wq)
 	}
 }
 
-/* Wakes the first idle CPU (other than this one) that may run t, if any (SDM vol. 3 10.6.1:
+/* Wakes an idle CPU (other than this one; the next after the last one woken)
+ * that may run t, if any (SDM vol. 3 10.6.1:
  * a fixed IPI to one APIC ID); its idle loop then looks at the queue. */
 static void kick_idle_cpu(const struct task *t)
 {
@@ -403,12 +404,16 @@ static void kick_idle_cpu(const struct task *t)
 		idle &= 1u << t->pinned_cpu; /* only its CPU may take it */
 	if (!CONFIG_SMP || !idle)
 		return;
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+	static int rotor; /* spreads the wake-ups over the idle CPUs */
+	for (int i = 1; i <= NR_CPUS; i++) {
+		int cpu = (rotor + i) % NR_CPUS;
 		if (idle & (1u << cpu)) {
+			rotor = cpu;
 			sched_stats.resched_ipis++;
 			apic_send_ipi(smp_info.apic_id[cpu], VEC_RESCHED);
 			return;
 		}
+	}
 }
 
 /*

@@ -100,7 +100,8 @@ static volatile u32 ran_on;
 
 static int where_fn(void *arg)
 {
-	for (int i = 0; i < 20; i++) {
+	u32 all = (1u << smp_info.online) - 1;
+	for (int i = 0; i < 200 && ran_on != all; i++) {
 		atomic_or(&ran_on, 1u << smp_processor_id());
 		yield();
 	}
