@@ -82,7 +82,7 @@ static inline pte_addr_t page_direct(const struct page *page)
 
 static bool direct_fits(pte_addr_t pa)
 {
-	return ((u64)pa >> DIRECT_SHIFT) <= 0xffffffffull;
+	return (u32)((u64)pa >> DIRECT_SHIFT >> 32) == 0;
 }
 
 static void set_direct(struct page *page, pte_addr_t pa)

@@ -26,14 +26,16 @@ struct baseline {
 
 static u32 put32(u32 addr, u32 v);
 
-/* The slab caches behind mm_struct, VMAs, anon_vmas and PDPTs keep one slab
- * each once used: a throwaway address space first makes the baseline stable. */
+/* The slab caches behind mm_struct, VMAs, anon_vmas, pte_chains (a fork) and
+ * PDPTs keep one slab each once used: a throwaway address space and a child
+ * of it first make the baseline stable. */
 static void snap(struct baseline *b)
 {
 	struct mm_struct *warm = mm_alloc();
 	if (warm) {
 		switch_mm(NULL, warm);
 		put32(do_mmap(warm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS), 1);
+		mmput(dup_mm(warm));
 		switch_mm(warm, NULL);
 		mmput(warm);
 	}
