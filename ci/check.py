@@ -27,6 +27,10 @@
       with a swap disk (the harness's --swap-mib) under Bochs and QEMU, the
       2-level pgcl1 variant too, and the HighMem area chosen on the command
       line (the matrix runs of (d) use the HighMem area, ballooned small)
+  (n) the pte_chain reverse map (RMAP=pte_chain) built for a highpte PAE
+      variant, pgcl4 and pgcl1: every suite under QEMU, the swap suite under
+      pressure (a 64 MiB guest with a swap disk; the HighMem area), and the
+      pgcl4 build's whole report once under Bochs
 
 Counting: every KTAP test case of every guest run is one passed or failed
 check (skipped cases count as passed); a run that did not end with status
@@ -255,6 +259,49 @@ RECLAIM_RUNS = [('bochs', DEFAULT, 64, 128, ''),
                 ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None, 'swap=highmem swap_mib=32')]
 
 
+# (n): the variants built with RMAP=pte_chain, and their runs: (emulator,
+# variant, MEM, swap disk MiB or None, kernel arguments).
+PTE_CHAIN_VARIANTS = [DEFAULT, '64g-highpte-up-nopreempt-pgcl1']
+PTE_CHAIN_RUNS = [('qemu', DEFAULT, 2048, None, ''),
+                  ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None, ''),
+                  ('qemu', DEFAULT, 64, 320, 'tests=swap.*'),
+                  ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None,
+                   'tests=swap.* swap=highmem swap_mib=32'),
+                  ('bochs', DEFAULT, 2048, None, '')]
+
+
+def pte_chain_kernel(v: str) -> Path:
+    return harness.BUILD / f'{v}-rmap-pte_chain' / 'kernel.elf'
+
+
+def build_pte_chain(tally: Tally):
+    """(n) The RMAP=pte_chain kernels that were built (a failed build is a failed check)."""
+    built = []
+    for v in PTE_CHAIN_VARIANTS:
+        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory', f'VARIANT={v}',
+                                      'RMAP=pte_chain', 'kernel'])
+        ok = code == 0 and pte_chain_kernel(v).exists()
+        tally.check(f'(n) build {v} RMAP=pte_chain', ok, f'exit status {code}')
+        if ok:
+            built.append(v)
+    return built
+
+
+def pte_chain_jobs(built):
+    jobs = []
+    for emu, v, mem, disk, args in PTE_CHAIN_RUNS:
+        if v not in built:
+            continue
+        runner = BochsRun if emu == 'bochs' else QemuRun
+        what = ' '.join(x for x in (f'swap disk {disk} MiB' if disk else '', args) if x)
+        name = f'check-pte_chain-{emu}-{v}-{mem}' + ('-swap' if 'swap' in args else '')
+        run = runner(v, mem=mem, swap_mib=disk, args=args, kernel=pte_chain_kernel(v),
+                     timeout=900 if 'swap' in args else None, name=name)
+        jobs.append((30 if emu == 'bochs' else 10, f'(n) {emu} {v} RMAP=pte_chain MEM={mem} {what}'.strip(),
+                     count_run, run))
+    return jobs
+
+
 def reclaim_jobs():
     jobs = []
     for emu, v, mem, disk, extra in RECLAIM_RUNS:
@@ -267,7 +314,7 @@ def reclaim_jobs():
     return jobs
 
 
-def guest_jobs(names, image_ok: bool, breaks=()):
+def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
     """(expected seconds, label, function, run): the slowest first."""
     jobs = []
     for v in names:
@@ -298,6 +345,7 @@ def guest_jobs(names, image_ok: bool, breaks=()):
         jobs.append((20 if v.startswith('64g') else 6, label, conformance_check(pattern, bool(bug)),
                      BochsRun(v, mem=1024, cpus=cpus_for(v), cpu_model=model, args=args, name=name)))
     jobs += reclaim_jobs()
+    jobs += pte_chain_jobs(pte_chain)
     if image_ok:
         jobs += image_jobs()
     return sorted(jobs, key=lambda j: -j[0])
@@ -431,7 +479,7 @@ def build_image(tally: Tally) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description='make check')
     ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
-    ap.add_argument('--only', default='abcdefghijklm', help='steps to run, e.g. "adg"')
+    ap.add_argument('--only', default='abcdefghijklmn', help='steps to run, e.g. "adg"')
     opts = ap.parse_args(argv)
     only = set(opts.only)
     tally = Tally()
@@ -460,8 +508,12 @@ def main(argv=None) -> int:
     if 'k' in only:
         with step(tally, f'(k) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}'):
             breaks = build_breaks(tally)
-    with step(tally, f'(d-k) guest runs, {opts.jobs} at a time'):
-        jobs = [j for j in guest_jobs(names, image_ok, breaks) if j[1][1] in only]
+    pte_chain = []
+    if 'n' in only:
+        with step(tally, f'(n) RMAP=pte_chain builds of {", ".join(PTE_CHAIN_VARIANTS)}'):
+            pte_chain = build_pte_chain(tally)
+    with step(tally, f'(d-n) guest runs, {opts.jobs} at a time'):
+        jobs = [j for j in guest_jobs(names, image_ok, breaks, pte_chain) if j[1][1] in only]
         run_guests(tally, jobs, opts.jobs)
 
     minutes = (time.monotonic() - start) / 60
