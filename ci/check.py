@@ -31,6 +31,10 @@
       variant, pgcl4 and pgcl1: every suite under QEMU, the swap suite under
       pressure (a 64 MiB guest with a swap disk; the HighMem area), and the
       pgcl4 build's whole report once under Bochs
+  (o) the swap stress (tests=swap.swap_out_stress swap_stress=100000) under
+      QEMU: at least 100,000 swap-outs with no checksum mismatch, on an ATA
+      swap disk (a 64 MiB pgcl1 guest) and on the HighMem area (2 GiB,
+      ballooned)
 
 Counting: every KTAP test case of every guest run is one passed or failed
 check (skipped cases count as passed); a run that did not end with status
@@ -302,6 +306,24 @@ def pte_chain_jobs(built):
     return jobs
 
 
+# (o): (variant, MEM, swap disk MiB or None, extra kernel arguments).
+SWAP_STRESS_OUTS = 100000
+SWAP_STRESS_RUNS = [('64g-highpte-up-nopreempt-pgcl1', 64, 320, ''),
+                    (DEFAULT, 2048, None, 'swap=highmem swap_mib=64')]
+
+
+def swap_stress_jobs():
+    jobs = []
+    for v, mem, disk, extra in SWAP_STRESS_RUNS:
+        what = f'swap disk {disk} MiB' if disk else extra
+        args = f'tests=swap.swap_out_stress swap_stress={SWAP_STRESS_OUTS} {extra}'.strip()
+        run = QemuRun(v, mem=mem, swap_mib=disk, args=args, timeout=600,
+                      name=f'check-swap-stress-{v}-{mem}')
+        jobs.append((30 if disk else 15, f'(o) qemu {v} MEM={mem} {what} swap_stress={SWAP_STRESS_OUTS}',
+                     count_run, run))
+    return jobs
+
+
 def reclaim_jobs():
     jobs = []
     for emu, v, mem, disk, extra in RECLAIM_RUNS:
@@ -346,6 +368,7 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
                      BochsRun(v, mem=1024, cpus=cpus_for(v), cpu_model=model, args=args, name=name)))
     jobs += reclaim_jobs()
     jobs += pte_chain_jobs(pte_chain)
+    jobs += swap_stress_jobs()
     if image_ok:
         jobs += image_jobs()
     return sorted(jobs, key=lambda j: -j[0])
@@ -479,7 +502,7 @@ def build_image(tally: Tally) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description='make check')
     ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
-    ap.add_argument('--only', default='abcdefghijklmn', help='steps to run, e.g. "adg"')
+    ap.add_argument('--only', default='abcdefghijklmno', help='steps to run, e.g. "adg"')
     opts = ap.parse_args(argv)
     only = set(opts.only)
     tally = Tally()
@@ -512,7 +535,7 @@ def main(argv=None) -> int:
     if 'n' in only:
         with step(tally, f'(n) RMAP=pte_chain builds of {", ".join(PTE_CHAIN_VARIANTS)}'):
             pte_chain = build_pte_chain(tally)
-    with step(tally, f'(d-n) guest runs, {opts.jobs} at a time'):
+    with step(tally, f'(d-o) guest runs, {opts.jobs} at a time'):
         jobs = [j for j in guest_jobs(names, image_ok, breaks, pte_chain) if j[1][1] in only]
         run_guests(tally, jobs, opts.jobs)
 

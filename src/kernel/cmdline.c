@@ -9,6 +9,7 @@
  *   swap_mib=N                 swap size limit in MiB, 1..65536 (HighMem area size)
  *   seed=N                     the stress suite's random seed, 0..2^32-1 (decimal or 0x hex)
  *   stress=N                   the stress suite's number of steps, 1..100000000
+ *   swap_stress=N              swap.swap_out_stress runs until N swap-outs, 1..100000000
  *   model_bug=wp|user|dirty|rsvd|global   a wrong rule in the paging conformance model
  *
  * Anything else is an error, reported with the offending word so that a typo
@@ -259,11 +260,13 @@ static bool parse_word(struct word w, struct boot_options *opts, char *err, size
 	}
 	if (word_value(w, "stress=", &val))
 		return parse_number(w, val, 1, CMDLINE_STRESS_MAX, &opts->stress_steps, err, errlen);
+	if (word_value(w, "swap_stress=", &val))
+		return parse_number(w, val, 1, CMDLINE_STRESS_MAX, &opts->swap_stress, err, errlen);
 	if (word_value(w, "model_bug=", &val))
 		return parse_model_bug(w, val, opts, err, errlen);
 	if (word_is(w, "tests") || word_is(w, "loglevel") || word_is(w, "inject") ||
 	    word_is(w, "swap") || word_is(w, "swap_mib") || word_is(w, "seed") ||
-	    word_is(w, "stress") || word_is(w, "model_bug"))
+	    word_is(w, "stress") || word_is(w, "swap_stress") || word_is(w, "model_bug"))
 		return bad_word(err, errlen, w, "missing value in %s: write it as option=value");
 	return bad_word(err, errlen, w, "unknown option %s");
 }

@@ -271,6 +271,10 @@ KTEST(cmdline, stress_options)
 	PARSE_OK("stress=100000000 seed=7 seed=8");
 	KT_ASSERT_EQ(opts.seed, 8); /* the last word wins */
 	KT_ASSERT_EQ(opts.stress_steps, 100000000);
+	KT_ASSERT_EQ(opts.swap_stress, 0);
+	PARSE_OK("tests=swap.swap_out_stress swap_stress=100000 stress=5");
+	KT_ASSERT_EQ(opts.swap_stress, 100000);
+	KT_ASSERT_EQ(opts.stress_steps, 5);
 }
 
 KTEST(cmdline, bad_stress)
@@ -287,6 +291,10 @@ KTEST(cmdline, bad_stress)
 	PARSE_BAD("stress=100000001", "'stress=100000001'");
 	PARSE_BAD("stress=10k", "'stress=10k'");
 	PARSE_BAD("tests=stress.* stress=many", "'stress=many'");
+	PARSE_BAD("swap_stress", "'swap_stress'");
+	PARSE_BAD("swap_stress=0", "'swap_stress=0'");
+	PARSE_BAD("swap_stress=100000001", "'swap_stress=100000001'");
+	PARSE_BAD("swap_stress=1e5", "'swap_stress=1e5'");
 }
 
 /* model_bug=: the paging conformance model's deliberate wrong rule. */

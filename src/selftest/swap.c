@@ -1111,6 +1111,31 @@ static u32 press(u32 big_guest_mib)
 	return room / MIB_PAGES;
 }
 
+/* What reclaim_load's tasks touch with room MiB left before reclaim: several
+ * times room (at most 256 MiB), within what swap can hold; *swap_mib gets
+ * the free swap. */
+static u32 load_mib(u32 room, u32 *swap_mib)
+{
+	struct swap_info *si = swap_active();
+
+	*swap_mib = (u32)((u64)(si->nr_slots - si->inuse) * PAGE_SIZE >> 20);
+	u32 mib = MIN(MIN(256u, (balloon_pages ? 4 : 6) * room), *swap_mib * 3 / 4 + room / 2);
+	return MAX(mib, 4u);
+}
+
+/* After a reclaim workload: no error of any kind since st and vs. */
+static void expect_clean_swap(const struct swap_stats *st, const struct vmscan_stats *vs)
+{
+	KT_EXPECT_GE(swap_stats.swap_outs - st->swap_outs, 1);
+	KT_EXPECT_GE(swap_stats.swap_ins - st->swap_ins, 1);
+	KT_EXPECT_EQ(swap_stats.csum_errors, st->csum_errors);
+	KT_EXPECT_EQ(swap_stats.read_errors, st->read_errors);
+	KT_EXPECT_EQ(swap_stats.write_errors, st->write_errors);
+	KT_EXPECT_EQ(vmscan_stats.oom, vs->oom);
+	if (CONFIG_DEBUG)
+		KT_EXPECT_EQ(swap_stats.csum_checked - st->csum_checked, swap_stats.swap_ins - st->swap_ins);
+}
+
 /*
  * Tasks touch several times the memory the machine has left (a 64 MiB guest:
  * up to 256 MiB) and check every word they read back; every swap-in is
@@ -1120,15 +1145,13 @@ static u32 press(u32 big_guest_mib)
 KTEST(swap, reclaim_pressure)
 {
 	struct baseline base;
-	struct swap_info *si = swap_active();
+	u32 swap_mib;
 
 	NEED_SWAP();
 	user_test_reset();
 	snapshot(&base);
 	u32 room = press(2);
-	u32 swap_mib = (u32)((u64)(si->nr_slots - si->inuse) * PAGE_SIZE >> 20);
-	u32 mib = MIN(MIN(256u, (balloon_pages ? 4 : 6) * room), swap_mib * 3 / 4 + room / 2);
-	mib = MAX(mib, 4u);
+	u32 mib = load_mib(room, &swap_mib);
 	struct swap_stats st = swap_stats;
 	struct vmscan_stats vs = vmscan_stats;
 	u32 t0 = jiffies;
@@ -1144,14 +1167,52 @@ KTEST(swap, reclaim_pressure)
 		   vmscan_stats.reclaimed - vs.reclaimed, vmscan_stats.rotated - vs.rotated,
 		   vmscan_stats.activated - vs.activated);
 	KT_EXPECT_EQ(code, 0);
-	KT_EXPECT_GE(swap_stats.swap_outs - st.swap_outs, 1);
-	KT_EXPECT_GE(swap_stats.swap_ins - st.swap_ins, 1);
-	KT_EXPECT_EQ(swap_stats.csum_errors, st.csum_errors);
-	KT_EXPECT_EQ(swap_stats.read_errors, st.read_errors);
-	KT_EXPECT_EQ(swap_stats.write_errors, st.write_errors);
-	KT_EXPECT_EQ(vmscan_stats.oom, vs.oom);
-	if (CONFIG_DEBUG)
-		KT_EXPECT_EQ(swap_stats.csum_checked - st.csum_checked, swap_stats.swap_ins - st.swap_ins);
+	expect_clean_swap(&st, &vs);
+	KT_EXPECT(same_as(&base));
+	KT_ASSERT(urun_checks_ok());
+}
+
+/*
+ * swap_stress=N (make check (o), on the ATA disk and on the HighMem area):
+ * reclaim_load again and again under the same pressure until at least N
+ * clusters went out to swap.  Every swap-in is checksummed against what
+ * was written (debug builds) and every word the tasks read is checked;
+ * the swap-out count is printed and asserted, and there must be no
+ * mismatch, I/O error or OOM kill.
+ */
+KTEST(swap, swap_out_stress)
+{
+	struct baseline base;
+	u32 want = boot_opts.swap_stress, swap_mib, rounds = 0;
+	int code = 0;
+
+	if (!want)
+		KT_SKIP("runs only with swap_stress=N on the kernel command line");
+	if (!CONFIG_DEBUG)
+		KT_SKIP("swap-ins are checksummed in debug builds only");
+	NEED_SWAP();
+	user_test_reset();
+	snapshot(&base);
+	u32 room = press(2);
+	u32 mib = load_mib(room, &swap_mib);
+	struct swap_stats st = swap_stats;
+	struct vmscan_stats vs = vmscan_stats;
+	u32 t0 = jiffies;
+	while (swap_stats.swap_outs - st.swap_outs < want && !code && rounds < 100000) {
+		code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(mib, 4));
+		rounds++;
+	}
+	balloon_deflate();
+	u32 outs = swap_stats.swap_outs - st.swap_outs;
+	ktest_diag("swap on %s, %u MiB before reclaim: %u rounds of 4 tasks touching %u MiB in %u ms",
+		   swap_active()->name, room, rounds, mib,
+		   (jiffies - t0) * 1000 / HZ);
+	ktest_diag("swap-outs: %u (wanted %u); swap-ins: %u, checksummed %u, checksum mismatches %u",
+		   outs, want, swap_stats.swap_ins - st.swap_ins,
+		   swap_stats.csum_checked - st.csum_checked, swap_stats.csum_errors - st.csum_errors);
+	KT_EXPECT_EQ(code, 0);
+	KT_EXPECT_GE(outs, want);
+	expect_clean_swap(&st, &vs);
 	KT_EXPECT(same_as(&base));
 	KT_ASSERT(urun_checks_ok());
 }
