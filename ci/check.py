@@ -5,7 +5,11 @@
   (a) ci/test_harness.py: the harness's own tests
   (b) ci/test_flash.sh (when present)
   (d) every variant booted under Bochs with MEM=2048, the 64g ones also with
-      MEM=4608 (RAM above 4 GiB); SMP variants with 2 CPUs
+      MEM=4608 (RAM above 4 GiB); SMP variants with 2 CPUs.  Reclaim and
+      swap are exercised in every run (swap.reclaim_pressure and
+      swap.fork_tree_unmap must pass, not skip: one more check per run):
+      on the HighMem area where there is HighMem, on a small swap disk in
+      the nohighmem variants
   (f) the default variant on a Pentium: must refuse with "no PAE"
   (g) a representative set under QEMU (-kernel boot), up to 6 GiB
   (h) make image; build/ia32mm.img booted under Bochs (ATA disk), QEMU (IDE
@@ -26,7 +30,8 @@
   (m) reclaim and swap under real pressure (tests=swap.*): 64 MiB guests
       with a swap disk (the harness's --swap-mib) under Bochs and QEMU, the
       2-level pgcl1 variant too, and the HighMem area chosen on the command
-      line (the matrix runs of (d) use the HighMem area, ballooned small)
+      line (the matrix runs of (d) use the HighMem area, ballooned small, or
+      a small swap disk in the nohighmem variants)
   (n) the pte_chain reverse map (RMAP=pte_chain) built for a highpte PAE
       variant, pgcl4 and pgcl1: every suite under QEMU, the swap suite under
       pressure (a 64 MiB guest with a swap disk; the HighMem area), and the
@@ -211,6 +216,26 @@ def matrix_mems(variant: str):
     return (2048, 4608) if variant.startswith('64g') else (2048,)
 
 
+# (d): the nohighmem variants have no HighMem for a swap area: a swap disk.
+MATRIX_SWAP_DISK_MIB = 32
+MATRIX_SWAP_TESTS = ('swap.reclaim_pressure', 'swap.fork_tree_unmap')
+
+
+def matrix_swap_disk(variant: str):
+    return MATRIX_SWAP_DISK_MIB if variant.startswith('nohighmem') else None
+
+
+def matrix_check(tally: Tally, label: str, run) -> None:
+    """(d) A matrix run, and one check that it exercised reclaim and swap."""
+    result = count_run(tally, label, run)
+    if result is None:
+        return
+    ran = {c.name for c in result.report.cases if c.passed}
+    missing = [t for t in MATRIX_SWAP_TESTS if t not in ran]
+    tally.check(f'{label}: reclaim and swap exercised', not missing,
+                f'{", ".join(missing)} did not pass (skipped or failed)')
+
+
 def break_check(what: str):
     """(k) A run of a broken kernel passes this check when the stress suite
     failed because of the bug."""
@@ -342,8 +367,11 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
     for v in names:
         cpus = cpus_for(v)
         for mem in matrix_mems(v):
-            jobs.append((8 * cpus + mem // 256, f'(d) bochs {v} MEM={mem}', count_run,
-                         BochsRun(v, mem=mem, cpus=cpus, name=f'check-bochs-{v}-{mem}')))
+            disk = matrix_swap_disk(v)
+            what = f' swap disk {disk} MiB' if disk else ''
+            jobs.append((8 * cpus + mem // 256, f'(d) bochs {v} MEM={mem}{what}', matrix_check,
+                         BochsRun(v, mem=mem, cpus=cpus, swap_mib=disk,
+                                  name=f'check-bochs-{v}-{mem}')))
     jobs.append((5, f'(f) bochs {DEFAULT} CPU_MODEL=pentium refuses (no PAE)', refusal_check,
                  BochsRun(DEFAULT, cpu_model='pentium', name='check-refusal-pentium')))
     for v, mem in QEMU_SET:
