@@ -55,6 +55,7 @@ struct boot_options {
 	u32 seed;
 	u32 stress_steps;              /* stress=N: the stress suite's steps; 0 = its default */
 	enum model_bug model_bug;      /* model_bug=: the conformance model's deliberate bug */
+	bool audit;                    /* audit: the TLB audit points may stop at the debugger */
 };
 
 /* The options of this boot (kernel/main.c parses them into it). */
