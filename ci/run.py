@@ -99,6 +99,12 @@ def show_result(result, bench: bool) -> None:
         print(result.cpu_state.rstrip())
     for problem in result.problems:
         print('problem:', problem)
+    if result.audit:
+        bad = result.audit_failures()
+        print(f'audit: {len(result.audit)} points answered, {len(bad)} failed '
+              f'(each point: {result.logdir / "audit.log"})')
+        for outcome in bad:
+            print(f'audit FAIL {outcome.line()}; transcript {outcome.transcript_path}')
     if not result.ok:
         print(f'logs: {result.logdir}')
     print(result.verdict(), flush=True)
