@@ -27,6 +27,12 @@
       with a swap disk (the harness's --swap-mib) under Bochs and QEMU, the
       2-level pgcl1 variant too, and the HighMem area chosen on the command
       line (the matrix runs of (d) use the HighMem area, ballooned small)
+  (n) the TLB audit (audit tests=audit.*) under Bochs, the debugger
+      answering every audit point: PAE highpte UP and SMP (2 CPUs) and
+      2-level highpte; every audit case passes (audit.pdpt skips in 2-level
+      mode only) and every point is answered; the default variant built
+      with BREAK=kmap-invlpg must fail audit.kmap_atomic, the harness
+      having found the stale slot at the kmap_atomic point
 
 Counting: every KTAP test case of every guest run is one passed or failed
 check (skipped cases count as passed); a run that did not end with status
@@ -90,6 +96,11 @@ CONFORMANCE_RUNS = [
     (CONFORMANCE_2LEVEL, 'pentium', None, r'CR4\.PGE=1 cases skipped: this CPU has no PGE'),
     (CONFORMANCE_PAE, 'p2_klamath', None, r'NX cases skipped: this CPU has no NX'),
 ]
+
+# (n): (variant, CPUs) audited; the broken build (BREAK=kmap-invlpg) of AUDIT_BREAK_VARIANT.
+AUDIT_RUNS = [(DEFAULT, 1), ('64g-highpte-smp-nopreempt-pgcl4', 2),
+              ('4g-highpte-up-nopreempt-pgcl1', 1)]
+AUDIT_BREAK_VARIANT = DEFAULT
 
 
 class Tally:
@@ -242,6 +253,65 @@ def conformance_check(pattern: str, must_fail: bool):
     return check
 
 
+def audit_check(must_fail: bool):
+    """(n) A run of the audit suite: every case passed (audit.pdpt may skip
+    without PAE) and every audit point was answered and passed; or, for the
+    BREAK=kmap-invlpg kernel, audit.kmap_atomic failed and the harness
+    failed a kmap_atomic point."""
+    def check(tally: Tally, label: str, run) -> None:
+        if must_fail:               # one check: the failure is the expected outcome
+            try:
+                result = run.run()
+            except harness.HarnessError as e:
+                tally.check(label, False, str(e))
+                return
+        else:                       # every test case counts, and the verdict once more
+            result = count_run(tally, label, run)
+            if not result:
+                return
+        cases = [c for c in result.report.cases if c.name.startswith('audit.')]
+        bad_points = result.audit_failures()
+        if must_fail:
+            failed = [c.name for c in cases if c.failed]
+            good = result.status == 'fail' and not result.problems and \
+                failed == ['audit.kmap_atomic'] and \
+                any(o.request.point == 1 for o in bad_points)
+            want = 'audit.kmap_atomic to fail at a kmap_atomic audit point'
+        else:
+            skipped = [c.name for c in cases if c.skipped]
+            good = result.ok and len(cases) >= 9 and bool(result.audit) and not bad_points and \
+                skipped == ([] if run.variant.startswith('64g') else ['audit.pdpt'])
+            want = 'every audit case to pass, every point answered'
+        details = failure_details(result) + [f'audit FAIL {o.line()}; transcript '
+                                             f'{o.transcript_path}' for o in bad_points[:4]]
+        tally.check(label if must_fail else label + ' (audit verdict)', good,
+                    f'expected {want}, got {result.verdict()}', details)
+    return check
+
+
+def audit_jobs():
+    jobs = []
+    for v, cpus in AUDIT_RUNS:
+        jobs.append((6 * cpus, f'(n) bochs {v} CPUS={cpus} audit', audit_check(False),
+                     BochsRun(v, cpus=cpus, args='audit tests=audit.*', name=f'check-audit-{v}')))
+    kernel = harness.BUILD / f'{AUDIT_BREAK_VARIANT}-break-kmap-invlpg' / 'kernel.elf'
+    jobs.append((4, f'(n) bochs {AUDIT_BREAK_VARIANT} BREAK=kmap-invlpg: the audit fails',
+                 audit_check(True),
+                 BochsRun(AUDIT_BREAK_VARIANT, kernel=kernel, args='audit tests=audit.kmap_atomic',
+                          name='check-audit-break-kmap-invlpg')))
+    return jobs
+
+
+def build_audit(tally: Tally) -> None:
+    """(n) The audited variants (up to date after (c)) and the broken kernel."""
+    builds = [[f'VARIANT={v}'] for v, _ in AUDIT_RUNS]
+    builds.append([f'VARIANT={AUDIT_BREAK_VARIANT}', 'BREAK=kmap-invlpg'])
+    for b in builds:
+        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory'] + b + ['kernel'])
+        if code != 0:
+            tally.check(f'(n) build {" ".join(b)}', False, f'exit status {code}')
+
+
 def break_kernel(what: str) -> Path:
     return harness.BUILD / f'{BREAK_VARIANT}-break-{what}' / 'kernel.elf'
 
@@ -298,6 +368,7 @@ def guest_jobs(names, image_ok: bool, breaks=()):
         jobs.append((20 if v.startswith('64g') else 6, label, conformance_check(pattern, bool(bug)),
                      BochsRun(v, mem=1024, cpus=cpus_for(v), cpu_model=model, args=args, name=name)))
     jobs += reclaim_jobs()
+    jobs += audit_jobs()
     if image_ok:
         jobs += image_jobs()
     return sorted(jobs, key=lambda j: -j[0])
@@ -431,7 +502,7 @@ def build_image(tally: Tally) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description='make check')
     ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
-    ap.add_argument('--only', default='abcdefghijklm', help='steps to run, e.g. "adg"')
+    ap.add_argument('--only', default='abcdefghijklmn', help='steps to run, e.g. "adg"')
     opts = ap.parse_args(argv)
     only = set(opts.only)
     tally = Tally()
@@ -460,7 +531,10 @@ def main(argv=None) -> int:
     if 'k' in only:
         with step(tally, f'(k) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}'):
             breaks = build_breaks(tally)
-    with step(tally, f'(d-k) guest runs, {opts.jobs} at a time'):
+    if 'n' in only:
+        with step(tally, '(n) the audited kernels and BREAK=kmap-invlpg'):
+            build_audit(tally)
+    with step(tally, f'(d-n) guest runs, {opts.jobs} at a time'):
         jobs = [j for j in guest_jobs(names, image_ok, breaks) if j[1][1] in only]
         run_guests(tally, jobs, opts.jobs)
 
