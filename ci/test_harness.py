@@ -473,6 +473,22 @@ def audit_pdpt_registers_against_memory():
 
 
 @unit
+def audit_pkmap_range_against_walk():
+    regs = REGS.replace('00070101', '00031302').replace('ffff5000', 'ffc00000') \
+        .replace('00010001', '00030000')                 # pkmap_flush, match-walk, 3 pages
+    def table(walk_frame):
+        return {'tlb 0xffc01000': tlb_text(0xffc01000, 0xffc01000, 0x3ffe4000),
+                'tlb': tlb_text(0xffc00000, 0xffffffffffffffff, 0),
+                'page 0xffc01000': page_text(0xffc01000, walk_frame)}
+    ok, fake = audit_answer(table(0x3ffe4), regs)
+    expect(ok.verdict == tlb_audit.PASS, ok.line())
+    expect([c for c in fake.sent if c.startswith('tlb')] ==
+           ['tlb 0xffc00000', 'tlb 0xffc01000', 'tlb 0xffc02000'], f'{fake.sent}')
+    flushed, _ = audit_answer(table(None), regs)          # cleared PTE, entry still cached
+    expect(flushed.verdict == tlb_audit.FAIL and flushed.page == 0xffc01000, flushed.line())
+
+
+@unit
 def audit_unreadable_output_is_undecided():
     outcome, _ = audit_answer({'tlb': 'Error: no such command', 'page': page_text(0xffff5000, 0x3ffe4)})
     expect(outcome.verdict == tlb_audit.UNDECIDED, outcome.line())
