@@ -32,6 +32,9 @@ Bochs stops at its debugger prompt before the BIOS runs.  Useful commands:
   x /4wx LADDR       memory by linear address; xp /4wx PADDR by physical
   set $cpu = N       select a CPU (SMP)
   q                  quit
+With the `audit` option each TLB audit point stops here too (EAX =
+0xad17c0de; the request's layout is in src/arch/audit.h); `c` goes on
+(nobody answers it here, so the audit suite skips).
 Guest output: port 0xE9 appears here, COM1 goes to {com1}."""
 
 
