@@ -29,7 +29,7 @@
       line (the matrix runs of (d) use the HighMem area, ballooned small)
   (n) the TLB audit (audit tests=audit.*) under Bochs, the debugger
       answering every audit point: PAE highpte UP and SMP (2 CPUs) and
-      2-level highpte; every audit case passes (audit.pdpt skips in 2-level
+      2-level highpte (pgcl1, and pgcl4 with preemption); every audit case passes (audit.pdpt skips in 2-level
       mode only) and every point is answered; the default variant built
       with BREAK=kmap-invlpg must fail audit.kmap_atomic, the harness
       having found the stale slot at the kmap_atomic point
@@ -99,7 +99,7 @@ CONFORMANCE_RUNS = [
 
 # (n): (variant, CPUs) audited; the broken build (BREAK=kmap-invlpg) of AUDIT_BREAK_VARIANT.
 AUDIT_RUNS = [(DEFAULT, 1), ('64g-highpte-smp-nopreempt-pgcl4', 2),
-              ('4g-highpte-up-nopreempt-pgcl1', 1)]
+              ('4g-highpte-up-nopreempt-pgcl1', 1), ('4g-highpte-up-preempt-pgcl4', 1)]
 AUDIT_BREAK_VARIANT = DEFAULT
 
 
