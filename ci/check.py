@@ -32,11 +32,17 @@
       2-level pgcl1 variant too, and the HighMem area chosen on the command
       line (the matrix runs of (d) use the HighMem area, ballooned small, or
       a small swap disk in the nohighmem variants)
-  (n) the pte_chain reverse map (RMAP=pte_chain) built for a highpte PAE
+  (n) the TLB audit (audit tests=audit.*) under Bochs, the debugger
+      answering every audit point: PAE highpte UP and SMP (2 CPUs) and
+      2-level highpte (pgcl1, and pgcl4 with preemption); every audit case passes (audit.pdpt skips in 2-level
+      mode only) and every point is answered; the default variant built
+      with BREAK=kmap-invlpg must fail audit.kmap_atomic, the harness
+      having found the stale slot at the kmap_atomic point
+  (o) the pte_chain reverse map (RMAP=pte_chain) built for a highpte PAE
       variant, pgcl4 and pgcl1: every suite under QEMU, the swap suite under
       pressure (a 64 MiB guest with a swap disk; the HighMem area), and the
       pgcl4 build's whole report once under Bochs
-  (o) the swap stress (tests=swap.swap_out_stress swap_stress=100000) under
+  (p) the swap stress (tests=swap.swap_out_stress swap_stress=100000) under
       QEMU: at least 100,000 swap-outs with no checksum mismatch, on an ATA
       swap disk (a 64 MiB pgcl1 guest) and on the HighMem area (2 GiB,
       ballooned)
@@ -103,6 +109,11 @@ CONFORMANCE_RUNS = [
     (CONFORMANCE_2LEVEL, 'pentium', None, r'CR4\.PGE=1 cases skipped: this CPU has no PGE'),
     (CONFORMANCE_PAE, 'p2_klamath', None, r'NX cases skipped: this CPU has no NX'),
 ]
+
+# (n): (variant, CPUs) audited; the broken build (BREAK=kmap-invlpg) of AUDIT_BREAK_VARIANT.
+AUDIT_RUNS = [(DEFAULT, 1), ('64g-highpte-smp-nopreempt-pgcl4', 2),
+              ('4g-highpte-up-nopreempt-pgcl1', 1), ('4g-highpte-up-preempt-pgcl4', 1)]
+AUDIT_BREAK_VARIANT = DEFAULT
 
 
 class Tally:
@@ -275,6 +286,65 @@ def conformance_check(pattern: str, must_fail: bool):
     return check
 
 
+def audit_check(must_fail: bool):
+    """(n) A run of the audit suite: every case passed (audit.pdpt may skip
+    without PAE) and every audit point was answered and passed; or, for the
+    BREAK=kmap-invlpg kernel, audit.kmap_atomic failed and the harness
+    failed a kmap_atomic point."""
+    def check(tally: Tally, label: str, run) -> None:
+        if must_fail:               # one check: the failure is the expected outcome
+            try:
+                result = run.run()
+            except harness.HarnessError as e:
+                tally.check(label, False, str(e))
+                return
+        else:                       # every test case counts, and the verdict once more
+            result = count_run(tally, label, run)
+            if not result:
+                return
+        cases = [c for c in result.report.cases if c.name.startswith('audit.')]
+        bad_points = result.audit_failures()
+        if must_fail:
+            failed = [c.name for c in cases if c.failed]
+            good = result.status == 'fail' and not result.problems and \
+                failed == ['audit.kmap_atomic'] and \
+                any(o.request.point == 1 for o in bad_points)
+            want = 'audit.kmap_atomic to fail at a kmap_atomic audit point'
+        else:
+            skipped = [c.name for c in cases if c.skipped]
+            good = result.ok and len(cases) >= 9 and bool(result.audit) and not bad_points and \
+                skipped == ([] if run.variant.startswith('64g') else ['audit.pdpt'])
+            want = 'every audit case to pass, every point answered'
+        details = failure_details(result) + [f'audit FAIL {o.line()}; transcript '
+                                             f'{o.transcript_path}' for o in bad_points[:4]]
+        tally.check(label if must_fail else label + ' (audit verdict)', good,
+                    f'expected {want}, got {result.verdict()}', details)
+    return check
+
+
+def audit_jobs():
+    jobs = []
+    for v, cpus in AUDIT_RUNS:
+        jobs.append((6 * cpus, f'(n) bochs {v} CPUS={cpus} audit', audit_check(False),
+                     BochsRun(v, cpus=cpus, args='audit tests=audit.*', name=f'check-audit-{v}')))
+    kernel = harness.BUILD / f'{AUDIT_BREAK_VARIANT}-break-kmap-invlpg' / 'kernel.elf'
+    jobs.append((4, f'(n) bochs {AUDIT_BREAK_VARIANT} BREAK=kmap-invlpg: the audit fails',
+                 audit_check(True),
+                 BochsRun(AUDIT_BREAK_VARIANT, kernel=kernel, args='audit tests=audit.kmap_atomic',
+                          name='check-audit-break-kmap-invlpg')))
+    return jobs
+
+
+def build_audit(tally: Tally) -> None:
+    """(n) The audited variants (up to date after (c)) and the broken kernel."""
+    builds = [[f'VARIANT={v}'] for v, _ in AUDIT_RUNS]
+    builds.append([f'VARIANT={AUDIT_BREAK_VARIANT}', 'BREAK=kmap-invlpg'])
+    for b in builds:
+        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory'] + b + ['kernel'])
+        if code != 0:
+            tally.check(f'(n) build {" ".join(b)}', False, f'exit status {code}')
+
+
 def break_kernel(what: str) -> Path:
     return harness.BUILD / f'{BREAK_VARIANT}-break-{what}' / 'kernel.elf'
 
@@ -288,7 +358,7 @@ RECLAIM_RUNS = [('bochs', DEFAULT, 64, 128, ''),
                 ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None, 'swap=highmem swap_mib=32')]
 
 
-# (n): the variants built with RMAP=pte_chain, and their runs: (emulator,
+# (o): the variants built with RMAP=pte_chain, and their runs: (emulator,
 # variant, MEM, swap disk MiB or None, kernel arguments).
 PTE_CHAIN_VARIANTS = [DEFAULT, '64g-highpte-up-nopreempt-pgcl1']
 PTE_CHAIN_RUNS = [('qemu', DEFAULT, 2048, None, ''),
@@ -304,13 +374,13 @@ def pte_chain_kernel(v: str) -> Path:
 
 
 def build_pte_chain(tally: Tally):
-    """(n) The RMAP=pte_chain kernels that were built (a failed build is a failed check)."""
+    """(o) The RMAP=pte_chain kernels that were built (a failed build is a failed check)."""
     built = []
     for v in PTE_CHAIN_VARIANTS:
         code, _ = run_command(tally, ['make', '-j2', '--no-print-directory', f'VARIANT={v}',
                                       'RMAP=pte_chain', 'kernel'])
         ok = code == 0 and pte_chain_kernel(v).exists()
-        tally.check(f'(n) build {v} RMAP=pte_chain', ok, f'exit status {code}')
+        tally.check(f'(o) build {v} RMAP=pte_chain', ok, f'exit status {code}')
         if ok:
             built.append(v)
     return built
@@ -326,12 +396,12 @@ def pte_chain_jobs(built):
         name = f'check-pte_chain-{emu}-{v}-{mem}' + ('-swap' if 'swap' in args else '')
         run = runner(v, mem=mem, swap_mib=disk, args=args, kernel=pte_chain_kernel(v),
                      timeout=900 if 'swap' in args else None, name=name)
-        jobs.append((30 if emu == 'bochs' else 10, f'(n) {emu} {v} RMAP=pte_chain MEM={mem} {what}'.strip(),
+        jobs.append((30 if emu == 'bochs' else 10, f'(o) {emu} {v} RMAP=pte_chain MEM={mem} {what}'.strip(),
                      count_run, run))
     return jobs
 
 
-# (o): (variant, MEM, swap disk MiB or None, extra kernel arguments).
+# (p): (variant, MEM, swap disk MiB or None, extra kernel arguments).
 SWAP_STRESS_OUTS = 100000
 SWAP_STRESS_RUNS = [('64g-highpte-up-nopreempt-pgcl1', 64, 320, ''),
                     (DEFAULT, 2048, None, 'swap=highmem swap_mib=64')]
@@ -344,7 +414,7 @@ def swap_stress_jobs():
         args = f'tests=swap.swap_out_stress swap_stress={SWAP_STRESS_OUTS} {extra}'.strip()
         run = QemuRun(v, mem=mem, swap_mib=disk, args=args, timeout=600,
                       name=f'check-swap-stress-{v}-{mem}')
-        jobs.append((30 if disk else 15, f'(o) qemu {v} MEM={mem} {what} swap_stress={SWAP_STRESS_OUTS}',
+        jobs.append((30 if disk else 15, f'(p) qemu {v} MEM={mem} {what} swap_stress={SWAP_STRESS_OUTS}',
                      count_run, run))
     return jobs
 
@@ -395,6 +465,7 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
         jobs.append((20 if v.startswith('64g') else 6, label, conformance_check(pattern, bool(bug)),
                      BochsRun(v, mem=1024, cpus=cpus_for(v), cpu_model=model, args=args, name=name)))
     jobs += reclaim_jobs()
+    jobs += audit_jobs()
     jobs += pte_chain_jobs(pte_chain)
     jobs += swap_stress_jobs()
     if image_ok:
@@ -530,7 +601,7 @@ def build_image(tally: Tally) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description='make check')
     ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
-    ap.add_argument('--only', default='abcdefghijklmno', help='steps to run, e.g. "adg"')
+    ap.add_argument('--only', default='abcdefghijklmnop', help='steps to run, e.g. "adg"')
     opts = ap.parse_args(argv)
     only = set(opts.only)
     tally = Tally()
@@ -559,11 +630,14 @@ def main(argv=None) -> int:
     if 'k' in only:
         with step(tally, f'(k) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}'):
             breaks = build_breaks(tally)
-    pte_chain = []
     if 'n' in only:
-        with step(tally, f'(n) RMAP=pte_chain builds of {", ".join(PTE_CHAIN_VARIANTS)}'):
+        with step(tally, '(n) the audited kernels and BREAK=kmap-invlpg'):
+            build_audit(tally)
+    pte_chain = []
+    if 'o' in only:
+        with step(tally, f'(o) RMAP=pte_chain builds of {", ".join(PTE_CHAIN_VARIANTS)}'):
             pte_chain = build_pte_chain(tally)
-    with step(tally, f'(d-o) guest runs, {opts.jobs} at a time'):
+    with step(tally, f'(d-p) guest runs, {opts.jobs} at a time'):
         jobs = [j for j in guest_jobs(names, image_ok, breaks, pte_chain) if j[1][1] in only]
         run_guests(tally, jobs, opts.jobs)
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # genconfig.sh VARIANT DEBUG [BREAK] [RMAP]: print the variant's generated header (config.h).
 # VARIANT is <mem>-<cpus>-<preempt>-pgcl<N>; an unknown name is refused.
-# BREAK (tlb-flush or pte-unmap) builds a deliberate bug for the stress suite to catch.
+# BREAK (tlb-flush, pte-unmap or kmap-invlpg) builds a deliberate bug for the stress suite
+# (tlb-flush, pte-unmap) or the TLB audit (kmap-invlpg) to catch.
 # RMAP (anon_vma, the default, or pte_chain) chooses the reverse-map scheme.
 set -eu
 v=$1 debug=${2:-1} brk=${3:-} rmap=${4:-anon_vma}
@@ -13,8 +14,8 @@ fi
 mem=${BASH_REMATCH[1]} cpus=${BASH_REMATCH[2]} pre=${BASH_REMATCH[3]} n=${BASH_REMATCH[4]}
 b() { if "$@"; then echo 1; else echo 0; fi; }
 case $debug in 0|1) ;; *) echo "genconfig: DEBUG must be 0 or 1, not '$debug'" >&2; exit 1 ;; esac
-case $brk in ''|tlb-flush|pte-unmap) ;;
-    *) echo "genconfig: BREAK must be empty, tlb-flush or pte-unmap, not '$brk'" >&2; exit 1 ;;
+case $brk in ''|tlb-flush|pte-unmap|kmap-invlpg) ;;
+    *) echo "genconfig: BREAK must be empty, tlb-flush, pte-unmap or kmap-invlpg, not '$brk'" >&2; exit 1 ;;
 esac
 case $rmap in anon_vma|pte_chain) ;;
     *) echo "genconfig: RMAP must be empty, anon_vma or pte_chain, not '$rmap'" >&2; exit 1 ;;
@@ -35,11 +36,13 @@ cat <<H
 /* Hardware frames per page descriptor is 1 << PAGE_MMUSHIFT. */
 #define CONFIG_PAGE_MMUSHIFT $( [ "$n" = 4 ] && echo 2 || echo 0 )
 #define CONFIG_DEBUG $debug
-/* Deliberate bugs the stress suite must catch (make BREAK=...; never in a real build):
- * flush_user_page skips its invlpg; handle_mm_fault skips its pte_unmap. */
+/* Deliberate bugs the stress suite or the TLB audit must catch (make BREAK=...; never in a
+ * real build): flush_user_page skips its invlpg; handle_mm_fault skips its pte_unmap;
+ * kmap_atomic (and debug kunmap_atomic) skip the slot's invlpg. */
 #define CONFIG_BREAK "$brk"
 #define CONFIG_BREAK_TLB_FLUSH $(b [ "$brk" = tlb-flush ])
 #define CONFIG_BREAK_PTE_UNMAP $(b [ "$brk" = pte-unmap ])
+#define CONFIG_BREAK_KMAP_INVLPG $(b [ "$brk" = kmap-invlpg ])
 /* Reverse map: anon_vma (0) or per-page chains of PTE addresses (1, make RMAP=pte_chain). */
 #define CONFIG_RMAP_PTE_CHAIN $(b [ "$rmap" = pte_chain ])
 #endif

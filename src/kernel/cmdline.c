@@ -3,6 +3,7 @@
  *
  *   tests=<glob>[,<glob>...]   select tests ("suite.name" globs); repeats append
  *   bench                      run the benchmarks too
+ *   audit                      arm the TLB audit (the audit suite stops at the debugger)
  *   loglevel=N                 0..7, messages above N are not shown
  *   inject=fail|hang|panic|triple|overflow|double-free   a deliberate failure for the harness
  *   swap=ata|highmem|none      the swap device (default: a swap disk, else HighMem)
@@ -244,6 +245,12 @@ static bool parse_word(struct word w, struct boot_options *opts, char *err, size
 	}
 	if (word_value(w, "bench=", &val))
 		return bad_word(err, errlen, w, "bad value in %s: bench takes no value");
+	if (word_is(w, "audit")) {
+		opts->audit = true;
+		return true;
+	}
+	if (word_value(w, "audit=", &val))
+		return bad_word(err, errlen, w, "bad value in %s: audit takes no value");
 	if (word_value(w, "tests=", &val))
 		return parse_tests(w, val, opts, err, errlen);
 	if (word_value(w, "loglevel=", &val))

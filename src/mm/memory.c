@@ -25,6 +25,7 @@
 #include "kernel/panic.h"
 #include "lib/string.h"
 #include "arch/smp.h"
+#include "kernel/audit.h"
 
 #define WINDOW_MASK (~(PAGE_SIZE - 1))
 #define WINDOW_SLOTS PAGE_MMUCOUNT
@@ -310,6 +311,7 @@ static void window_remap(struct mm_struct *mm, u32 w, pte_t *wp, struct page *pa
 		u64 prot = v ? vma_pte_prot(v) : (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX);
 		set_pte(&wp[i], mk_pte_frame(page_to_frame(page) + i, prot));
 		flush_user_page(mm, a);
+		audit_maps(AUDIT_COW, a, page_to_frame(page) + i);
 	}
 }
 
@@ -451,8 +453,9 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 				pte_clear(&wp[i]); /* never present: nothing cached to flush */
 			if (!pte_mapped(wp[i]))
 				continue;
-			ptep_get_and_clear(&wp[i]);
+			pte_t old = ptep_get_and_clear(&wp[i]);
 			flush_user_page(mm, a);
+			audit_gone(AUDIT_MUNMAP, a, pte_frame(old));
 		}
 		/* The user image's frames are the kernel's: never counted. */
 		if (page && !PageFlag(page, PG_reserved) && !window_page(wp))

@@ -5,6 +5,7 @@
 #include "mm/memory.h"
 #include "mm/page_alloc.h"
 #include "kernel/panic.h"
+#include "kernel/audit.h"
 
 #if !CONFIG_RMAP_PTE_CHAIN
 
@@ -146,6 +147,7 @@ int try_to_unmap(struct page *page, u64 replacement)
 			if (replacement)
 				set_pte(&wp[i], __pte(replacement));
 			flush_user_page(mm, a);
+			audit_gone(AUDIT_TRY_TO_UNMAP, a, pte_frame(old));
 			rmap_stats.ptes_unmapped++;
 			cleared = true;
 		}

@@ -35,6 +35,7 @@
 #include "mm/page_alloc.h"
 #include "mm/ptpool.h"
 #include "mm/highmem.h"
+#include "kernel/audit.h"
 #include "kernel/panic.h"
 
 #if CONFIG_RMAP_PTE_CHAIN
@@ -284,6 +285,7 @@ int try_to_unmap(struct page *page, u64 replacement)
 			if (replacement)
 				set_pte(&wp[i], __pte(replacement));
 			flush_user_page(mm, w + i * MMUPAGE_SIZE);
+			audit_gone(AUDIT_TRY_TO_UNMAP, w + i * MMUPAGE_SIZE, pte_frame(old));
 			rmap_stats.ptes_unmapped++;
 			cleared++;
 		}

@@ -320,3 +320,22 @@ KTEST(cmdline, model_bug)
 	PARSE_BAD("model_bug=none", "'model_bug=none'");
 	PARSE_BAD("model-bug=wp", "'model-bug=wp'");
 }
+
+/* audit: a flag without a value, off by default. */
+KTEST(cmdline, audit)
+{
+	PARSE_OK("");
+	KT_ASSERT_EQ(opts.audit, false);
+	PARSE_OK("audit");
+	KT_ASSERT_EQ(opts.audit, true);
+	PARSE_OK("/kernel.elf tests=audit.* audit audit");
+	KT_ASSERT_EQ(opts.audit, true);
+	KT_ASSERT_STREQ(opts.tests, "audit.*");
+	PARSE_OK("bench");
+	KT_ASSERT_EQ(opts.audit, false);
+	PARSE_BAD("audit=1", "'audit=1'");
+	KT_ASSERT_STREQ(err, "bad value in 'audit=1': audit takes no value");
+	PARSE_BAD("audit=", "'audit='");
+	PARSE_BAD("Audit", "'Audit'");
+	PARSE_BAD("audits", "'audits'");
+}
