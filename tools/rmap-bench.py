@@ -12,7 +12,9 @@ rmap_* benchmark lines (src/selftest/bench_rmap.c) and writes
                               address spaces, and try_to_unmap cycles
                               against mappings and VMAs (gnuplot)
 
-    tools/rmap-bench.py [--emu bochs|qemu] [--variants V,V] [--mem MiB]
+    tools/rmap-bench.py [--emu bochs|qemu] [--variants V,V] [--mem MiB] [--replot]
+
+--replot makes the files again from the last runs' logs (build/logs/rmap-bench-*).
 
 QEMU is faster, but its cycle counts are wall-clock noise; the byte counts
 are the same under both.
@@ -42,6 +44,21 @@ def build(variant: str, scheme: str) -> None:
     subprocess.run(cmd, cwd=harness.REPO, check=True, stdout=subprocess.DEVNULL)
 
 
+def rmap_lines(report, d: str):
+    lines = [b for b in report.bench if str(b.get('name', '')).startswith('rmap_')]
+    if not lines:
+        raise SystemExit(f'rmap-bench: {d} printed no rmap_* benchmark line')
+    return lines
+
+
+def from_log(emu: str, variant: str, scheme: str):
+    d = kernel_dir(variant, scheme)
+    log = harness.LOGS / f'rmap-bench-{emu}-{d}' / 'e9.log'
+    if not log.exists():
+        raise SystemExit(f'rmap-bench: {log} is missing: run without --replot first')
+    return rmap_lines(harness.parse_report(log.read_text('utf-8', 'replace')), d)
+
+
 def boot(emu: str, variant: str, scheme: str, mem: int):
     d = kernel_dir(variant, scheme)
     cls = harness.BochsRun if emu == 'bochs' else harness.QemuRun
@@ -50,10 +67,7 @@ def boot(emu: str, variant: str, scheme: str, mem: int):
     result = run.run()
     if not result.ok:
         raise SystemExit(f'rmap-bench: {d} under {emu}: {result.verdict()} (logs: {result.logdir})')
-    lines = [b for b in result.report.bench if str(b.get('name', '')).startswith('rmap_')]
-    if not lines:
-        raise SystemExit(f'rmap-bench: {d} printed no rmap_* benchmark line')
-    return lines
+    return rmap_lines(result.report, d)
 
 
 def pgcl(variant: str) -> str:
@@ -133,19 +147,24 @@ def plot(data, variants):
                           for b in data[(v, s)] if b['name'] == 'rmap_unmap_vmas')
             for what, pts in (('low', low), ('maps', maps), ('vmas', vmas)):
                 f = OUT / f'plot-{what}-{tag}.dat'
-                # gnuplot's log scale cannot show 0 (pte_chain's direct entries at N=1)
-                f.write_text(''.join(f'{x} {max(y, 1e-3)}\n' for x, y in pts))
+                # a log scale cannot show 0 (pte_chain's direct entries at N=1): left out
+                f.write_text(''.join(f'{x} {y}\n' for x, y in pts if y > 0))
                 tsv[(what, tag)] = f
-    gp = ['set terminal pngcairo size 1200,420 enhanced font "sans,10"',
+    gp = ['set terminal pngcairo size 1200,420 noenhanced font "sans,10"',
           f'set output "{OUT}/rmap.png"', 'set multiplot layout 1,3',
-          'set logscale xy 2', 'set key top left', 'set grid']
-    panels = (('low', 'address spaces sharing 256 MiB', 'rmap lowmem bytes per mapping'),
-              ('maps', 'mappings of the cluster', 'try\\_to\\_unmap cycles'),
-              ('vmas', 'VMAs on its anon\\_vma (one address space)', 'try\\_to\\_unmap cycles'))
+          'set logscale xy 2', 'set key center right', 'set grid']
+    panels = (('low', 'address spaces sharing 256 MiB (pte_chain: 0 at 1)',
+               'rmap lowmem bytes per mapping'),
+              ('maps', 'mappings of the cluster', 'try_to_unmap cycles'),
+              ('vmas', 'VMAs on its anon_vma (one address space)', 'try_to_unmap cycles'))
     for what, xl, yl in panels:
         gp += [f'set xlabel "{xl}"', f'set ylabel "{yl}"']
-        clauses = [f'"{tsv[(what, f"{pgcl(v)}-{s}")]}" using 1:2 with linespoints '
-                   f'title "{s.replace("_", "\\\\_")} {pgcl(v)}"' for v in variants for s in SCHEMES]
+        clauses = []
+        for v in variants:
+            for s in SCHEMES:
+                title = s + ' ' + pgcl(v)
+                clauses.append(f'"{tsv[(what, pgcl(v) + "-" + s)]}" using 1:2 with linespoints '
+                               f'title "{title}"')
         gp.append('plot ' + ', '.join(clauses))
     gp.append('unset multiplot')
     (OUT / 'rmap.gp').write_text('\n'.join(gp) + '\n')
@@ -158,12 +177,16 @@ def main() -> int:
     ap.add_argument('--emu', choices=('bochs', 'qemu'), default='bochs')
     ap.add_argument('--variants', default=','.join(DEFAULT_VARIANTS))
     ap.add_argument('--mem', type=int, default=1024)
+    ap.add_argument('--replot', action='store_true', help="from the last runs' logs")
     opts = ap.parse_args()
     variants = [v for v in opts.variants.split(',') if v]
     OUT.mkdir(parents=True, exist_ok=True)
     data = {}
     for v in variants:
         for s in SCHEMES:
+            if opts.replot:
+                data[(v, s)] = from_log(opts.emu, v, s)
+                continue
             build(v, s)
             print(f'rmap-bench: {kernel_dir(v, s)} under {opts.emu}', flush=True)
             data[(v, s)] = boot(opts.emu, v, s, opts.mem)
