@@ -5,8 +5,12 @@
   (a) ci/test_harness.py: the harness's own tests
   (b) ci/test_flash.sh (when present)
   (d) every variant booted under Bochs with MEM=2048, the 64g ones also with
-      MEM=4608 (RAM above 4 GiB); SMP variants with 2 CPUs, and a set of them
-      (SMP_BOCHS4, one per paging class) also with 4 CPUs at MEM=2048
+      MEM=4608 (RAM above 4 GiB); SMP variants with 2 CPUs.  Reclaim and
+      swap are exercised in every run (swap.reclaim_pressure and
+      swap.fork_tree_unmap must pass, not skip: one more check per run):
+      on the HighMem area where there is HighMem, on a small swap disk in
+      the nohighmem variants
+      Two smp variants (SMP_BOCHS4) also boot with 4 CPUs at MEM=2048
   (f) the default variant on a Pentium: must refuse with "no PAE"; up
       variants without PAE (nohighmem, 4g, 4g-highpte) boot on that Pentium
       (no local APIC SMP set-up, no PGE) and pass
@@ -26,14 +30,29 @@
       rule in its model (model_bug=wp) it must fail on the cases that rule
       decides; Bochs' pentium (no PGE) and p2_klamath (no NX) must skip
       those cases, saying so
-  (n) SMP under QEMU with 4 CPUs: one smp variant per paging class, the
-      SMP stress suite's long run (smp_stress.* stress=200), and an smp
-      variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
-      stress suite must fail with a stale read (under QEMU and under Bochs)
   (m) reclaim and swap under real pressure (tests=swap.*): 64 MiB guests
       with a swap disk (the harness's --swap-mib) under Bochs and QEMU, the
       2-level pgcl1 variant too, and the HighMem area chosen on the command
-      line (the matrix runs of (d) use the HighMem area, ballooned small)
+      line (the matrix runs of (d) use the HighMem area, ballooned small, or
+      a small swap disk in the nohighmem variants)
+  (n) the TLB audit (audit tests=audit.*) under Bochs, the debugger
+      answering every audit point: PAE highpte UP and SMP (2 CPUs) and
+      2-level highpte (pgcl1, and pgcl4 with preemption); every audit case passes (audit.pdpt skips in 2-level
+      mode only) and every point is answered; the default variant built
+      with BREAK=kmap-invlpg must fail audit.kmap_atomic, the harness
+      having found the stale slot at the kmap_atomic point
+  (o) the pte_chain reverse map (RMAP=pte_chain) built for a highpte PAE
+      variant, pgcl4 and pgcl1: every suite under QEMU, the swap suite under
+      pressure (a 64 MiB guest with a swap disk; the HighMem area), and the
+      pgcl4 build's whole report once under Bochs
+  (p) the swap stress (tests=swap.swap_out_stress swap_stress=100000) under
+      QEMU: at least 100,000 swap-outs with no checksum mismatch, on an ATA
+      swap disk (a 64 MiB pgcl1 guest) and on the HighMem area (2 GiB,
+      ballooned)
+  (q) SMP under QEMU with 4 CPUs: one smp variant per paging class, the
+      SMP stress suite's long run (smp_stress.* stress=200), and an smp
+      variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
+      stress suite must fail with a stale read (under QEMU and under Bochs)
 
 Counting: every KTAP test case of every guest run is one passed or failed
 check (skipped cases count as passed); a run that did not end with status
@@ -82,7 +101,7 @@ SMP_BOCHS4 = ['4g-highpte-smp-nopreempt-pgcl1', '64g-highpte-smp-preempt-pgcl4']
 # (f): up variants without PAE that must pass on a Pentium (Bochs cpu model).
 PENTIUM_SET = ['nohighmem-up-nopreempt-pgcl1', '4g-up-preempt-pgcl4',
                '4g-highpte-up-nopreempt-pgcl4']
-# (n): smp variants under QEMU with 4 CPUs; the SMP stress suite's long run;
+# (q): smp variants under QEMU with 4 CPUs; the SMP stress suite's long run;
 # the broken build (BREAK=shootdown) the SMP stress suite must catch.
 QEMU_SMP_SET = ['nohighmem-smp-preempt-pgcl4', '4g-smp-nopreempt-pgcl1',
                 '4g-highpte-smp-preempt-pgcl1', '64g-smp-preempt-pgcl1',
@@ -111,6 +130,11 @@ CONFORMANCE_RUNS = [
     (CONFORMANCE_2LEVEL, 'pentium', None, r'CR4\.PGE=1 cases skipped: this CPU has no PGE'),
     (CONFORMANCE_PAE, 'p2_klamath', None, r'NX cases skipped: this CPU has no NX'),
 ]
+
+# (n): (variant, CPUs) audited; the broken build (BREAK=kmap-invlpg) of AUDIT_BREAK_VARIANT.
+AUDIT_RUNS = [(DEFAULT, 1), ('64g-highpte-smp-nopreempt-pgcl4', 2),
+              ('4g-highpte-up-nopreempt-pgcl1', 1), ('4g-highpte-up-preempt-pgcl4', 1)]
+AUDIT_BREAK_VARIANT = DEFAULT
 
 
 class Tally:
@@ -224,6 +248,26 @@ def matrix_mems(variant: str):
     return (2048, 4608) if variant.startswith('64g') else (2048,)
 
 
+# (d): the nohighmem variants have no HighMem for a swap area: a swap disk.
+MATRIX_SWAP_DISK_MIB = 32
+MATRIX_SWAP_TESTS = ('swap.reclaim_pressure', 'swap.fork_tree_unmap')
+
+
+def matrix_swap_disk(variant: str):
+    return MATRIX_SWAP_DISK_MIB if variant.startswith('nohighmem') else None
+
+
+def matrix_check(tally: Tally, label: str, run) -> None:
+    """(d) A matrix run, and one check that it exercised reclaim and swap."""
+    result = count_run(tally, label, run)
+    if result is None:
+        return
+    ran = {c.name for c in result.report.cases if c.passed}
+    missing = [t for t in MATRIX_SWAP_TESTS if t not in ran]
+    tally.check(f'{label}: reclaim and swap exercised', not missing,
+                f'{", ".join(missing)} did not pass (skipped or failed)')
+
+
 def break_check(what: str):
     """(k) A run of a broken kernel passes this check when the stress suite
     failed because of the bug."""
@@ -263,6 +307,65 @@ def conformance_check(pattern: str, must_fail: bool):
     return check
 
 
+def audit_check(must_fail: bool):
+    """(n) A run of the audit suite: every case passed (audit.pdpt may skip
+    without PAE) and every audit point was answered and passed; or, for the
+    BREAK=kmap-invlpg kernel, audit.kmap_atomic failed and the harness
+    failed a kmap_atomic point."""
+    def check(tally: Tally, label: str, run) -> None:
+        if must_fail:               # one check: the failure is the expected outcome
+            try:
+                result = run.run()
+            except harness.HarnessError as e:
+                tally.check(label, False, str(e))
+                return
+        else:                       # every test case counts, and the verdict once more
+            result = count_run(tally, label, run)
+            if not result:
+                return
+        cases = [c for c in result.report.cases if c.name.startswith('audit.')]
+        bad_points = result.audit_failures()
+        if must_fail:
+            failed = [c.name for c in cases if c.failed]
+            good = result.status == 'fail' and not result.problems and \
+                failed == ['audit.kmap_atomic'] and \
+                any(o.request.point == 1 for o in bad_points)
+            want = 'audit.kmap_atomic to fail at a kmap_atomic audit point'
+        else:
+            skipped = [c.name for c in cases if c.skipped]
+            good = result.ok and len(cases) >= 9 and bool(result.audit) and not bad_points and \
+                skipped == ([] if run.variant.startswith('64g') else ['audit.pdpt'])
+            want = 'every audit case to pass, every point answered'
+        details = failure_details(result) + [f'audit FAIL {o.line()}; transcript '
+                                             f'{o.transcript_path}' for o in bad_points[:4]]
+        tally.check(label if must_fail else label + ' (audit verdict)', good,
+                    f'expected {want}, got {result.verdict()}', details)
+    return check
+
+
+def audit_jobs():
+    jobs = []
+    for v, cpus in AUDIT_RUNS:
+        jobs.append((6 * cpus, f'(n) bochs {v} CPUS={cpus} audit', audit_check(False),
+                     BochsRun(v, cpus=cpus, args='audit tests=audit.*', name=f'check-audit-{v}')))
+    kernel = harness.BUILD / f'{AUDIT_BREAK_VARIANT}-break-kmap-invlpg' / 'kernel.elf'
+    jobs.append((4, f'(n) bochs {AUDIT_BREAK_VARIANT} BREAK=kmap-invlpg: the audit fails',
+                 audit_check(True),
+                 BochsRun(AUDIT_BREAK_VARIANT, kernel=kernel, args='audit tests=audit.kmap_atomic',
+                          name='check-audit-break-kmap-invlpg')))
+    return jobs
+
+
+def build_audit(tally: Tally) -> None:
+    """(n) The audited variants (up to date after (c)) and the broken kernel."""
+    builds = [[f'VARIANT={v}'] for v, _ in AUDIT_RUNS]
+    builds.append([f'VARIANT={AUDIT_BREAK_VARIANT}', 'BREAK=kmap-invlpg'])
+    for b in builds:
+        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory'] + b + ['kernel'])
+        if code != 0:
+            tally.check(f'(n) build {" ".join(b)}', False, f'exit status {code}')
+
+
 def break_kernel(what: str) -> Path:
     return harness.BUILD / f'{BREAK_VARIANT}-break-{what}' / 'kernel.elf'
 
@@ -272,7 +375,7 @@ def smp_break_kernel() -> Path:
 
 
 def smp_break_check(tally: Tally, label: str, run) -> None:
-    """(n) The kernel without shootdown IPIs: the SMP stress suite must fail
+    """(q) The kernel without shootdown IPIs: the SMP stress suite must fail
     because a reader saw poison through a stale translation."""
     try:
         result = run.run()
@@ -302,6 +405,67 @@ RECLAIM_RUNS = [('bochs', DEFAULT, 64, 128, ''),
                 ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None, 'swap=highmem swap_mib=32')]
 
 
+# (o): the variants built with RMAP=pte_chain, and their runs: (emulator,
+# variant, MEM, swap disk MiB or None, kernel arguments).
+PTE_CHAIN_VARIANTS = [DEFAULT, '64g-highpte-up-nopreempt-pgcl1']
+PTE_CHAIN_RUNS = [('qemu', DEFAULT, 2048, None, ''),
+                  ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None, ''),
+                  ('qemu', DEFAULT, 64, 320, 'tests=swap.*'),
+                  ('qemu', '64g-highpte-up-nopreempt-pgcl1', 2048, None,
+                   'tests=swap.* swap=highmem swap_mib=32'),
+                  ('bochs', DEFAULT, 2048, None, '')]
+
+
+def pte_chain_kernel(v: str) -> Path:
+    return harness.BUILD / f'{v}-rmap-pte_chain' / 'kernel.elf'
+
+
+def build_pte_chain(tally: Tally):
+    """(o) The RMAP=pte_chain kernels that were built (a failed build is a failed check)."""
+    built = []
+    for v in PTE_CHAIN_VARIANTS:
+        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory', f'VARIANT={v}',
+                                      'RMAP=pte_chain', 'kernel'])
+        ok = code == 0 and pte_chain_kernel(v).exists()
+        tally.check(f'(o) build {v} RMAP=pte_chain', ok, f'exit status {code}')
+        if ok:
+            built.append(v)
+    return built
+
+
+def pte_chain_jobs(built):
+    jobs = []
+    for emu, v, mem, disk, args in PTE_CHAIN_RUNS:
+        if v not in built:
+            continue
+        runner = BochsRun if emu == 'bochs' else QemuRun
+        what = ' '.join(x for x in (f'swap disk {disk} MiB' if disk else '', args) if x)
+        name = f'check-pte_chain-{emu}-{v}-{mem}' + ('-swap' if 'swap' in args else '')
+        run = runner(v, mem=mem, swap_mib=disk, args=args, kernel=pte_chain_kernel(v),
+                     timeout=900 if 'swap' in args else None, name=name)
+        jobs.append((30 if emu == 'bochs' else 10, f'(o) {emu} {v} RMAP=pte_chain MEM={mem} {what}'.strip(),
+                     count_run, run))
+    return jobs
+
+
+# (p): (variant, MEM, swap disk MiB or None, extra kernel arguments).
+SWAP_STRESS_OUTS = 100000
+SWAP_STRESS_RUNS = [('64g-highpte-up-nopreempt-pgcl1', 64, 320, ''),
+                    (DEFAULT, 2048, None, 'swap=highmem swap_mib=64')]
+
+
+def swap_stress_jobs():
+    jobs = []
+    for v, mem, disk, extra in SWAP_STRESS_RUNS:
+        what = f'swap disk {disk} MiB' if disk else extra
+        args = f'tests=swap.swap_out_stress swap_stress={SWAP_STRESS_OUTS} {extra}'.strip()
+        run = QemuRun(v, mem=mem, swap_mib=disk, args=args, timeout=600,
+                      name=f'check-swap-stress-{v}-{mem}')
+        jobs.append((30 if disk else 15, f'(p) qemu {v} MEM={mem} {what} swap_stress={SWAP_STRESS_OUTS}',
+                     count_run, run))
+    return jobs
+
+
 def reclaim_jobs():
     jobs = []
     for emu, v, mem, disk, extra in RECLAIM_RUNS:
@@ -314,14 +478,17 @@ def reclaim_jobs():
     return jobs
 
 
-def guest_jobs(names, image_ok: bool, breaks=()):
+def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
     """(expected seconds, label, function, run): the slowest first."""
     jobs = []
     for v in names:
         cpus = cpus_for(v)
         for mem in matrix_mems(v):
-            jobs.append((8 * cpus + mem // 256, f'(d) bochs {v} MEM={mem}', count_run,
-                         BochsRun(v, mem=mem, cpus=cpus, name=f'check-bochs-{v}-{mem}')))
+            disk = matrix_swap_disk(v)
+            what = f' swap disk {disk} MiB' if disk else ''
+            jobs.append((8 * cpus + mem // 256, f'(d) bochs {v} MEM={mem}{what}', matrix_check,
+                         BochsRun(v, mem=mem, cpus=cpus, swap_mib=disk,
+                                  name=f'check-bochs-{v}-{mem}')))
         if v in SMP_BOCHS4:
             jobs.append((40, f'(d) bochs {v} MEM=2048 CPUS=4', count_run,
                          BochsRun(v, mem=2048, cpus=4, name=f'check-bochs-{v}-2048-cpus4')))
@@ -332,15 +499,15 @@ def guest_jobs(names, image_ok: bool, breaks=()):
             jobs.append((10, f'(f) bochs {v} CPU_MODEL=pentium', pentium_check,
                          BochsRun(v, mem=1024, cpu_model='pentium', name=f'check-pentium-{v}')))
     for v in QEMU_SMP_SET:
-        jobs.append((3, f'(n) qemu {v} -smp 4', count_run,
+        jobs.append((3, f'(q) qemu {v} -smp 4', count_run,
                      QemuRun(v, mem=2048, cpus=4, name=f'check-qemu-smp4-{v}')))
     if 'shootdown' in breaks:
-        jobs.append((3, f'(n) qemu {SMP_BREAK_VARIANT} -smp 4 smp_stress.* stress={SMP_STRESS_STEPS}',
+        jobs.append((3, f'(q) qemu {SMP_BREAK_VARIANT} -smp 4 smp_stress.* stress={SMP_STRESS_STEPS}',
                      count_run, QemuRun(SMP_BREAK_VARIANT, mem=1024, cpus=4,
                                         args=f'tests=smp_stress.* stress={SMP_STRESS_STEPS}',
                                         name='check-smp-stress-long')))
         for emu, runner in (('qemu', QemuRun), ('bochs', BochsRun)):
-            jobs.append((4, f'(n) {emu} {SMP_BREAK_VARIANT} BREAK=shootdown CPUS=4: '
+            jobs.append((4, f'(q) {emu} {SMP_BREAK_VARIANT} BREAK=shootdown CPUS=4: '
                          'the SMP stress suite fails', smp_break_check,
                          runner(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_stress.*',
                                 kernel=smp_break_kernel(), name=f'check-break-shootdown-{emu}')))
@@ -365,6 +532,9 @@ def guest_jobs(names, image_ok: bool, breaks=()):
         jobs.append((20 if v.startswith('64g') else 6, label, conformance_check(pattern, bool(bug)),
                      BochsRun(v, mem=1024, cpus=cpus_for(v), cpu_model=model, args=args, name=name)))
     jobs += reclaim_jobs()
+    jobs += audit_jobs()
+    jobs += pte_chain_jobs(pte_chain)
+    jobs += swap_stress_jobs()
     if image_ok:
         jobs += image_jobs()
     return sorted(jobs, key=lambda j: -j[0])
@@ -465,7 +635,7 @@ def build_breaks(tally: Tally):
     if code == 0 and smp_break_kernel().exists():
         built.append('shootdown')
     else:
-        tally.check(f'(n) build {SMP_BREAK_VARIANT} BREAK=shootdown', False, f'exit status {code}')
+        tally.check(f'(q) build {SMP_BREAK_VARIANT} BREAK=shootdown', False, f'exit status {code}')
     return built
 
 
@@ -504,7 +674,7 @@ def build_image(tally: Tally) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description='make check')
     ap.add_argument('--jobs', type=int, default=2, help='guest runs in parallel (default 2)')
-    ap.add_argument('--only', default='abcdefghijklmn', help='steps to run, e.g. "adg"')
+    ap.add_argument('--only', default='abcdefghijklmnopq', help='steps to run, e.g. "adg"')
     opts = ap.parse_args(argv)
     only = set(opts.only)
     tally = Tally()
@@ -530,12 +700,19 @@ def main(argv=None) -> int:
         with step(tally, '(h) make image'):
             image_ok = build_image(tally)
     breaks = []
-    if 'k' in only or 'n' in only:
-        with step(tally, f'(k, n) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}, '
+    if 'k' in only or 'q' in only:
+        with step(tally, f'(k, q) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}, '
                   f'{SMP_BREAK_VARIANT} with BREAK=shootdown'):
             breaks = build_breaks(tally)
-    with step(tally, f'(d-k) guest runs, {opts.jobs} at a time'):
-        jobs = [j for j in guest_jobs(names, image_ok, breaks) if j[1][1] in only]
+    if 'n' in only:
+        with step(tally, '(n) the audited kernels and BREAK=kmap-invlpg'):
+            build_audit(tally)
+    pte_chain = []
+    if 'o' in only:
+        with step(tally, f'(o) RMAP=pte_chain builds of {", ".join(PTE_CHAIN_VARIANTS)}'):
+            pte_chain = build_pte_chain(tally)
+    with step(tally, f'(d-q) guest runs, {opts.jobs} at a time'):
+        jobs = [j for j in guest_jobs(names, image_ok, breaks, pte_chain) if j[1][1] in only]
         run_guests(tally, jobs, opts.jobs)
 
     minutes = (time.monotonic() - start) / 60

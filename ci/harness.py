@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
+import audit as tlb_audit
+
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / 'build'
 LOGS = BUILD / 'logs'
@@ -338,6 +340,10 @@ class Result:
     logdir: Path
     output: str                     # the guest's text (E9, else COM1)
     cpu_state: str = ''
+    audit: List[tlb_audit.Outcome] = field(default_factory=list)  # TLB audit points answered
+
+    def audit_failures(self) -> List[tlb_audit.Outcome]:
+        return [o for o in self.audit if o.verdict != tlb_audit.PASS]
 
     @property
     def ok(self) -> bool:
@@ -382,11 +388,19 @@ def judge(run: 'GuestRun', signal: Signal, e9: str, com1: str, elapsed: float) -
     if signal.status in ('pass', 'fail', 'refused', 'panic'):
         problems += console_problems(e9, com1)
     problems += cpu_problems(run, report, signal.status)
+    outcomes = list(getattr(run, 'audit_outcomes', []))
+    reason = _reason(signal, report, problems, output)
+    bad = [o for o in outcomes if o.verdict != tlb_audit.PASS]
+    if bad:
+        reason += ('; ' if reason else '') + f'{len(bad)} audit points failed, first: ' + \
+            bad[0].line() + (f' (transcript {bad[0].transcript_path})'
+                             if bad[0].transcript_path else '')
     return Result(name=run.name, emu=run.emu, variant=run.variant, args=run.args,
-                  status=signal.status, reason=_reason(signal, report, problems, output),
+                  status=signal.status, reason=reason,
                   report=report, problems=problems, exit_code=signal.exit_code,
                   status_word=signal.status_word, elapsed=elapsed,
-                  logdir=run.logdir, output=output, cpu_state=signal.cpu_state)
+                  logdir=run.logdir, output=output, cpu_state=signal.cpu_state,
+                  audit=outcomes)
 
 
 def _reason(signal: Signal, report: Report, problems: List[str], output: str) -> str:
@@ -762,6 +776,8 @@ class BochsDialogue:
         self.child = child
         self.e9 = open(run.log('e9.log'), 'w')
         self.bochs_spoke = False
+        self.auditor = tlb_audit.Auditor(self.cmd, run.cpus, run.logdir)
+        run.audit_outcomes = self.auditor.outcomes
 
     def run(self) -> Signal:
         try:
@@ -791,7 +807,10 @@ class BochsDialogue:
             magic = RE_MAGIC.search(text) if got <= 1 else None
             if magic:
                 self._guest(text[:magic.start()])
-                return self._magic(int(magic.group(1)), got == 1)
+                signal = self._magic(int(magic.group(1)), got == 1)
+                if signal:
+                    return signal
+                continue                # an audit point, answered: the guest goes on
             if got == 2:
                 self._guest(text)
                 return self._exited('bochs exited without a magic breakpoint', text)
@@ -824,13 +843,20 @@ class BochsDialogue:
         self.child.expect(PROMPT, timeout=timeout)
         return self.child.before.replace('\r', '').split('\n', 1)[-1]
 
-    def _magic(self, cpu: int, at_prompt: bool) -> Signal:
+    def _magic(self, cpu: int, at_prompt: bool) -> Optional[Signal]:
+        """The end of the run (a status word in EAX), or None after an audit
+        point, which is answered (audit.py) and the guest continued."""
         if not at_prompt:
             self.child.expect(PROMPT, timeout=10)
         if cpu:
             self.cmd(f'set $cpu = {cpu}')
         regs = self.cmd('r')
         m = RE_RAX.search(regs)
+        if m and int(m.group(1), 16) == tlb_audit.AUDIT_MAGIC:
+            self.auditor.answer(regs)
+            self.child.sendline('c')
+            self.child.expect_exact('c\r\n', timeout=10)
+            return None
         exit_code = self._quit()
         if not m:
             return Signal('crash', 'magic breakpoint, but no EAX in the r output',

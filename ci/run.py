@@ -32,6 +32,9 @@ Bochs stops at its debugger prompt before the BIOS runs.  Useful commands:
   x /4wx LADDR       memory by linear address; xp /4wx PADDR by physical
   set $cpu = N       select a CPU (SMP)
   q                  quit
+With the `audit` option each TLB audit point stops here too (EAX =
+0xad17c0de; the request's layout is in src/arch/audit.h); `c` goes on
+(nobody answers it here, so the audit suite skips).
 Guest output: port 0xE9 appears here, COM1 goes to {com1}."""
 
 
@@ -99,6 +102,12 @@ def show_result(result, bench: bool) -> None:
         print(result.cpu_state.rstrip())
     for problem in result.problems:
         print('problem:', problem)
+    if result.audit:
+        bad = result.audit_failures()
+        print(f'audit: {len(result.audit)} points answered, {len(bad)} failed '
+              f'(each point: {result.logdir / "audit.log"})')
+        for outcome in bad:
+            print(f'audit FAIL {outcome.line()}; transcript {outcome.transcript_path}')
     if not result.ok:
         print(f'logs: {result.logdir}')
     print(result.verdict(), flush=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The harness's own tests.
 
-Unit tests of the report parser and the consistency checks (no emulator),
+Unit tests of the report parser, the consistency checks and the TLB audit's
+parsers and decisions (ci/audit.py, on recorded Bochs output; no emulator),
 then end-to-end runs proving that every way a guest can go wrong is reported
 as a failure with the right reason: inject=fail, inject=hang, inject=panic,
 inject=triple, a stale disk lock, and a passing run that must pass.
@@ -22,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from harness import Signal, consistency_problems, parse_report  # noqa: E402
+import audit as tlb_audit  # noqa: E402
 
 # A small selection of the kernel's own tests for the passing run.
 SMALL_TESTS = 'cmdline.*'
@@ -300,6 +302,197 @@ def syslinux_cfg_boots_default_at_once():
 
 # --------------------------------------------------------------------------
 # End to end: real guests
+
+# ---- the TLB audit's parsers and decisions (ci/audit.py), on Bochs 2.7 output
+
+REGS = """CPU0:
+rax: 00000000_ad17c0de
+rbx: 00000000_00070101
+rcx: 00000000_ffff5000
+rdx: 00000000_0003ffe4
+rsp: 00000000_c016cd78
+rsi: 00000000_00010001
+rdi: 00000000_001754e0
+rip: 00000000_c0102a29
+eflags 0x00000006: id vip vif ac vm rf nt IOPL=0 of df if tf sf zf af PF cf
+"""
+
+
+def tlb_text(laddr, d_lpf, d_ppf, i_lpf=0xffffffffffffffff, i_ppf=0):
+    def entry(name, slot, lpf, ppf):
+        return (f'show param name: <{name}.entry{slot}>\nentry{slot} = {{\n  lpf = {lpf:#x}\n'
+                f'  lpf_mask = 0x00000fff\n  ppf = {ppf:#x}\n  accessBits = 0x80000005\n'
+                f'  pkey = 0x00000000\n  memtype = 0x00000000\n}}\n')
+    return (entry('ITLB', (laddr >> 12) & 1023, i_lpf, i_ppf) +
+            entry('DTLB', (laddr >> 12) & 2047, d_lpf, d_ppf))
+
+
+def page_text(laddr, frame):
+    if frame is None:
+        return (' PDE: 0x0000000000000000    ps         a pcd pwt S R p\n'
+                f'physical address not available for linear 0x{laddr:016x}\n')
+    return (' PDE: 0x00000000001fb023    ps         A pcd pwt S W P\n'
+            f' PTE: 0x{frame << 12 | 0x163:016x}       G pat D A pcd pwt S W P\n'
+            f'linear page 0x{laddr:016x} maps to physical page 0x{frame << 12:012x}\n')
+
+
+CREG_PAE = """CR0=0xe0010011: PG CD NW ac WP ne ET ts em mp PE
+CR2=page fault laddr=0x0000000000000000
+CR3=0x0000001b6000
+    PCD=page-level cache disable=0
+CR4=0x000000a0: pks cet pke smap smep keylock osxsave pcid fsgsbase smx vmx la57 umip osxmmexcpt osfxsr pce PGE mce PAE pse de tsd pvi vme
+EFER=0x00000800: ffxsr NXE lma lme sce
+"""
+CREG_2LEVEL = CREG_PAE.replace('mce PAE pse', 'mce pae PSE').replace('1b6000', '1a7000')
+PDPTR = """show param name: <cpu0.PDPTR_CACHE>
+PDPTR_CACHE = {
+  entry0 = 0x1b7001
+  entry1 = 0x1b8001
+  entry2 = 0x1b9001
+  entry3 = 0x1ba001
+}
+"""
+
+
+def xp_text(addr, words):
+    lines = []
+    for i in range(0, len(words), 4):
+        lines.append(f'0x{addr + 4 * i:016x} <bogus+ {4 * i:7d}>:\t' +
+                     '\t'.join(f'0x{w:08x}' for w in words[i:i + 4]))
+    return '[bochs]:\n' + '\n'.join(lines) + '\n'
+
+
+@unit
+def audit_register_decoding():
+    regs = tlb_audit.parse_regs(REGS)
+    expect(regs['eax'] == tlb_audit.AUDIT_MAGIC, f'eax {regs.get("eax")}')
+    req = tlb_audit.Request.from_regs(regs)
+    expect((req.point, req.check, req.flags, req.seq) == (1, 1, 0, 7), f'{req}')
+    expect((req.laddr, req.expect, req.cpu, req.pages, req.answer) ==
+           (0xffff5000, 0x3ffe4, 1, 1, 0x1754e0), f'{req}')
+    expect_in('#7 kmap_atomic maps cpu 1 laddr 0xffff5000 frame 0x3ffe4', req.describe())
+
+
+@unit
+def audit_tlb_slot_parsing():
+    got = tlb_audit.parse_tlb(tlb_text(0xffff5000, 0xffff5000, 0x3ffe0000))
+    expect(set(got) == {'ITLB', 'DTLB'}, f'{got}')
+    expect(got['DTLB'].slot == 2037 and got['DTLB'].frame_for(0xffff5000) == 0x3ffe0, f'{got}')
+    expect(got['ITLB'].frame_for(0xffff5000) is None, 'an invalid slot holds nothing')
+    # The slot indexed by 0xc0100000 holding another page 8 MiB away: not ours.
+    other = tlb_audit.parse_tlb(tlb_text(0xc0100000, 0xc0900000, 0x900000))
+    expect(other['DTLB'].frame_for(0xc0100000) is None, 'another page in the slot')
+
+
+@unit
+def audit_page_walk_parsing():
+    expect(tlb_audit.parse_page(page_text(0xffff5000, 0x3ffe4)) == 0x3ffe4, 'mapped')
+    expect(tlb_audit.parse_page(page_text(0x40000000, None)) is None, 'not mapped')
+    try:
+        tlb_audit.parse_page('Error: something else')
+    except ValueError:
+        return
+    raise Failed('unrecognised page output accepted')
+
+
+@unit
+def audit_creg_pdptr_xp_parsing():
+    expect(tlb_audit.parse_creg(CREG_PAE) == (0x1b6000, True), 'PAE creg')
+    expect(tlb_audit.parse_creg(CREG_2LEVEL) == (0x1a7000, False), '2-level creg')
+    expect(tlb_audit.parse_pdptr(PDPTR) == [0x1b7001, 0x1b8001, 0x1b9001, 0x1ba001], 'PDPTR')
+    words = [0x1b7001, 0, 0x1b8001, 0, 0x1b9001, 0, 0x1ba001, 0]
+    expect(tlb_audit.parse_words(xp_text(0x1b6000, words)) == words, 'xp words')
+
+
+class FakeBochs:
+    """Answers debugger commands from a table; records what was asked."""
+
+    def __init__(self, table):
+        self.table, self.sent = table, []
+
+    def __call__(self, command):
+        self.sent.append(command)
+        for prefix, out in self.table.items():
+            if command.startswith(prefix):
+                return out
+        return ''
+
+
+def audit_answer(table, regs=REGS, cpus=1):
+    fake = FakeBochs(table)
+    outcome = tlb_audit.Auditor(fake, cpus).answer(regs)
+    verdicts = [c for c in fake.sent if c.startswith('setpmem 0x1754e0 ')]
+    expect(verdicts == [f'setpmem 0x1754e0 4 {outcome.verdict:#x}'], f'verdict write {verdicts}')
+    return outcome, fake
+
+
+@unit
+def audit_stale_kmap_slot_fails():
+    laddr = 0xffff5000
+    ok, _ = audit_answer({'tlb': tlb_text(laddr, 0xffffffffffffffff, 0),
+                          'page': page_text(laddr, 0x3ffe4)})
+    expect(ok.verdict == tlb_audit.PASS, ok.line())
+    fresh, _ = audit_answer({'tlb': tlb_text(laddr, laddr, 0x3ffe4000),
+                             'page': page_text(laddr, 0x3ffe4)})
+    expect(fresh.verdict == tlb_audit.PASS, fresh.line())
+    stale, fake = audit_answer({'tlb': tlb_text(laddr, laddr, 0x3ffe0000),
+                                'page': page_text(laddr, 0x3ffe4)})
+    expect(stale.verdict == tlb_audit.FAIL and stale.seen == 0x3ffe0, stale.line())
+    expect_in('setpmem 0x1754e4 4 0x3ffe0', fake.sent, 'the frame seen written back:')
+    expect_in('set $cpu = 1', fake.sent, 'the point\'s CPU selected:')
+
+
+@unit
+def audit_gone_checks_every_cpu():
+    regs = REGS.replace('00070101', '00081203')    # try_to_unmap, gone, every CPU, seq 8
+    fake = FakeBochs({'tlb': tlb_text(0xffff5000, 0xffffffffffffffff, 0)})
+    outcome = tlb_audit.Auditor(fake, 2).answer(regs)
+    expect(outcome.verdict == tlb_audit.PASS, outcome.line())
+    expect('set $cpu = 0' in fake.sent and 'set $cpu = 1' in fake.sent, f'{fake.sent}')
+    held, _ = audit_answer({'tlb': tlb_text(0xffff5000, 0xffff5000, 0x3ffe4000)}, regs, 2)
+    expect(held.verdict == tlb_audit.FAIL and held.cpu == 0, held.line())
+
+
+@unit
+def audit_pdpt_registers_against_memory():
+    regs = REGS.replace('00070101', '00090606').replace('0003ffe4', '001b6000')  # cr3_load, cr3
+    words = [0x1b7001, 0, 0x1b8001, 0, 0x1b9001, 0, 0x1ba001, 0]
+    same = {'creg': CREG_PAE, 'show': PDPTR, 'xp': xp_text(0x1b6000, words)}
+    ok, _ = audit_answer(same, regs)
+    expect(ok.verdict == tlb_audit.PASS, ok.line())
+    edited = dict(same, xp=xp_text(0x1b6000, [0x5000001] + words[1:]))
+    bad, _ = audit_answer(edited, regs)
+    expect(bad.verdict == tlb_audit.FAIL and 'PDPTE 0' in bad.why, bad.line())
+    stale = regs.replace('00090606', '00090707')                  # pdpt-stale expects the edit
+    expect(audit_answer(edited, stale)[0].verdict == tlb_audit.PASS, 'stale expected')
+    expect(audit_answer(same, stale)[0].verdict == tlb_audit.FAIL, 'no edit seen')
+    wrong_cr3 = regs.replace('001b6000', '00aaa000')
+    expect(audit_answer(same, wrong_cr3)[0].verdict == tlb_audit.FAIL, 'CR3 differs')
+    expect(audit_answer({'creg': CREG_2LEVEL}, regs.replace('001b6000', '001a7000'))[0].verdict
+           == tlb_audit.PASS, '2-level: CR3 only')
+
+
+@unit
+def audit_pkmap_range_against_walk():
+    regs = REGS.replace('00070101', '00031302').replace('ffff5000', 'ffc00000') \
+        .replace('00010001', '00030000')                 # pkmap_flush, match-walk, 3 pages
+    def table(walk_frame):
+        return {'tlb 0xffc01000': tlb_text(0xffc01000, 0xffc01000, 0x3ffe4000),
+                'tlb': tlb_text(0xffc00000, 0xffffffffffffffff, 0),
+                'page 0xffc01000': page_text(0xffc01000, walk_frame)}
+    ok, fake = audit_answer(table(0x3ffe4), regs)
+    expect(ok.verdict == tlb_audit.PASS, ok.line())
+    expect([c for c in fake.sent if c.startswith('tlb')] ==
+           ['tlb 0xffc00000', 'tlb 0xffc01000', 'tlb 0xffc02000'], f'{fake.sent}')
+    flushed, _ = audit_answer(table(None), regs)          # cleared PTE, entry still cached
+    expect(flushed.verdict == tlb_audit.FAIL and flushed.page == 0xffc01000, flushed.line())
+
+
+@unit
+def audit_unreadable_output_is_undecided():
+    outcome, _ = audit_answer({'tlb': 'Error: no such command', 'page': page_text(0xffff5000, 0x3ffe4)})
+    expect(outcome.verdict == tlb_audit.UNDECIDED, outcome.line())
+
 
 class LockedBochsRun(harness.BochsRun):
     """A run whose disk image carries the lock a killed Bochs leaves behind."""

@@ -3,12 +3,14 @@
  *
  *   tests=<glob>[,<glob>...]   select tests ("suite.name" globs); repeats append
  *   bench                      run the benchmarks too
+ *   audit                      arm the TLB audit (the audit suite stops at the debugger)
  *   loglevel=N                 0..7, messages above N are not shown
  *   inject=fail|hang|panic|triple|overflow|double-free   a deliberate failure for the harness
  *   swap=ata|highmem|none      the swap device (default: a swap disk, else HighMem)
  *   swap_mib=N                 swap size limit in MiB, 1..65536 (HighMem area size)
  *   seed=N                     the stress suite's random seed, 0..2^32-1 (decimal or 0x hex)
  *   stress=N                   the stress suite's number of steps, 1..100000000
+ *   swap_stress=N              swap.swap_out_stress runs until N swap-outs, 1..100000000
  *   model_bug=wp|user|dirty|rsvd|global   a wrong rule in the paging conformance model
  *
  * Anything else is an error, reported with the offending word so that a typo
@@ -243,6 +245,12 @@ static bool parse_word(struct word w, struct boot_options *opts, char *err, size
 	}
 	if (word_value(w, "bench=", &val))
 		return bad_word(err, errlen, w, "bad value in %s: bench takes no value");
+	if (word_is(w, "audit")) {
+		opts->audit = true;
+		return true;
+	}
+	if (word_value(w, "audit=", &val))
+		return bad_word(err, errlen, w, "bad value in %s: audit takes no value");
 	if (word_value(w, "tests=", &val))
 		return parse_tests(w, val, opts, err, errlen);
 	if (word_value(w, "loglevel=", &val))
@@ -259,11 +267,13 @@ static bool parse_word(struct word w, struct boot_options *opts, char *err, size
 	}
 	if (word_value(w, "stress=", &val))
 		return parse_number(w, val, 1, CMDLINE_STRESS_MAX, &opts->stress_steps, err, errlen);
+	if (word_value(w, "swap_stress=", &val))
+		return parse_number(w, val, 1, CMDLINE_STRESS_MAX, &opts->swap_stress, err, errlen);
 	if (word_value(w, "model_bug=", &val))
 		return parse_model_bug(w, val, opts, err, errlen);
 	if (word_is(w, "tests") || word_is(w, "loglevel") || word_is(w, "inject") ||
 	    word_is(w, "swap") || word_is(w, "swap_mib") || word_is(w, "seed") ||
-	    word_is(w, "stress") || word_is(w, "model_bug"))
+	    word_is(w, "stress") || word_is(w, "swap_stress") || word_is(w, "model_bug"))
 		return bad_word(err, errlen, w, "missing value in %s: write it as option=value");
 	return bad_word(err, errlen, w, "unknown option %s");
 }

@@ -54,7 +54,9 @@ struct boot_options {
 	bool seed_set;                 /* seed=N was given: the stress suite's seed */
 	u32 seed;
 	u32 stress_steps;              /* stress=N: the stress suite's steps; 0 = its default */
+	u32 swap_stress;               /* swap_stress=N: swap-outs swap.swap_out_stress makes; 0 = skip it */
 	enum model_bug model_bug;      /* model_bug=: the conformance model's deliberate bug */
+	bool audit;                    /* audit: the TLB audit points may stop at the debugger */
 };
 
 /* The options of this boot (kernel/main.c parses them into it). */

@@ -59,6 +59,7 @@
 #include "arch/spinlock.h"
 #include "arch/tlbflush.h"
 #include "lib/printf.h"
+#include "kernel/audit.h"
 #include "mm/memory.h"
 
 int __preempt_count[NR_CPUS];
@@ -278,11 +279,14 @@ static void switch_address_space(struct task *prev, struct task *next)
 		sched_stats.lazy_tlb++;
 		if (loaded)
 			sched_stats.cr3_loads_avoided++;
+		audit_cr3(AUDIT_LAZY_ENTER, pgd_cr3((loaded ? loaded : &init_mm)->pgd));
 		return;
 	}
 	next->active_mm = next->mm;
 	sched_stats.switch_mm_calls++;
 	switch_mm(loaded, next->mm);
+	if (!prev->mm)
+		audit_cr3(AUDIT_LAZY_LEAVE, pgd_cr3(next->mm->pgd));
 }
 
 /* Switches from prev (current) to next; returns when prev runs again. */

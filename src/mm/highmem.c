@@ -29,6 +29,7 @@
  * builds check preempt_count); the wait lets the lock go.
  */
 #include "mm/highmem.h"
+#include "kernel/audit.h"
 #include "kernel/panic.h"
 #include "kernel/preempt.h"
 #include "lib/printf.h"
@@ -171,7 +172,9 @@ void *kmap_atomic_frame(u64 frame, enum km_type type)
 	u32 va = fix_to_virt(idx);
 
 	set_pte(slot_pte(idx), mk_pte_frame(frame, PAGE_KERNEL));
-	invlpg(va); /* drop the slot's previous translation (SDM 4.10.4.2) */
+	if (!CONFIG_BREAK_KMAP_INVLPG) /* a deliberate bug the audit must catch */
+		invlpg(va); /* drop the slot's previous translation (SDM 4.10.4.2) */
+	audit_maps(AUDIT_KMAP_ATOMIC, va, frame);
 	kmap_stats.atomic_maps++;
 	return (void *)va;
 }
@@ -195,7 +198,8 @@ void kunmap_atomic(void *addr, enum km_type type)
 		if (va >= FIXADDR_START) {
 			/* A use after unmap faults instead of reaching the old frame. */
 			pte_clear(slot_pte(virt_to_fix(va)));
-			invlpg(va);
+			if (!CONFIG_BREAK_KMAP_INVLPG) /* else it would hide the broken map */
+				invlpg(va);
 		}
 	}
 	/* Otherwise nothing: the next kmap_atomic of the slot invalidates it. */
@@ -306,6 +310,7 @@ static void pkmap_flush_unused(void)
 	if (cleared) {
 		flush_tlb_kernel_all(); /* global PTEs (a CR3 load keeps them), every CPU */
 		kmap_stats.pkmap_flushes++;
+		audit_range(AUDIT_PKMAP_FLUSH, PKMAP_BASE, LAST_PKMAP);
 	}
 }
 

@@ -27,6 +27,7 @@
 #include "lib/string.h"
 #include "arch/smp.h"
 #include "arch/tlbflush.h"
+#include "kernel/audit.h"
 
 #define WINDOW_MASK (~(PAGE_SIZE - 1))
 #define WINDOW_SLOTS PAGE_MMUCOUNT
@@ -99,7 +100,7 @@ static pmd_t *pmd_alloc_table(struct mm_struct *mm, u32 addr)
 	pmd_t *pmd = user_pmd(mm->pgd, addr);
 
 	if (!pmd_present(*pmd)) {
-		u64 frame = pt_alloc(PT_USER_PTE);
+		u64 frame = pt_alloc_owned(PT_USER_PTE, mm);
 		if (!frame)
 			return NULL;
 		set_pmd(pmd, mk_pmd_user_table(frame));
@@ -110,17 +111,24 @@ static pmd_t *pmd_alloc_table(struct mm_struct *mm, u32 addr)
 	return pmd;
 }
 
-/* One more address space maps this cluster. */
-static void cluster_map(struct mm_struct *mm, struct page *page)
+/* One more address space maps this cluster, at window w (whose PTE table
+ * exists); -ENOMEM when the reverse map could not record it (pte_chain). */
+static int cluster_map(struct mm_struct *mm, struct page *page, u32 w)
 {
+	int err = page_add_rmap(page, mm, w);
+
+	if (err)
+		return err;
 	get_page(page);
 	page->mapcount++;
 	mm->rss++;
+	return 0;
 }
 
 /* One address space less maps this cluster; the last reference frees it. */
-static void cluster_unmap(struct mm_struct *mm, struct page *page)
+static void cluster_unmap(struct mm_struct *mm, struct page *page, u32 w)
 {
+	page_remove_rmap(page, mm, w);
 	page->mapcount--;
 	mm->rss--;
 	put_page(page);
@@ -149,7 +157,7 @@ static bool window_reusable(struct vm_area_struct *vma, struct page *page)
 	return PageFlag(page, PG_anon) && !PageFlag(page, PG_reserved) &&
 	       !PageFlag(page, PG_swapcache) && /* shared with windows that hold its swap entry */
 	       (page->mapcount == 0 || (vma->vm_flags & VM_SHARED)) &&
-	       page_anon_vma(page) == vma->anon_vma;
+	       page_rmap_reaches(page, vma);
 }
 
 /* A new anonymous cluster for window w of vma, referenced by mm. */
@@ -163,7 +171,7 @@ static struct page *new_anon_cluster(struct mm_struct *mm, struct vm_area_struct
 	SetPageFlag(page, PG_anon);
 	page_add_anon_rmap(page, vma, w);
 	page->count = 0; /* cluster_map takes the address space's reference */
-	cluster_map(mm, page);
+	cluster_map(mm, page, w); /* the first mapping: the reverse map needs no memory */
 	if (!(vma->vm_flags & VM_SHARED))
 		lru_cache_add(page); /* private memory may be reclaimed */
 	return page;
@@ -205,8 +213,10 @@ static int do_swap_page(struct mm_struct *mm, u32 addr, pte_t *pte)
 	if (mapped && mapped != page)
 		panic("do_swap_page: window %08x maps pfn %u and holds swap entry %08x of pfn %u", w,
 		      page_to_pfn(mapped), e.val, page_to_pfn(page));
-	if (!mapped)
-		cluster_map(mm, page);
+	if (!mapped && cluster_map(mm, page, w)) {
+		put_page(page);
+		return -ENOMEM;
+	}
 	swap_free(e);
 	bool only_user = !PageFlag(page, PG_swapcache) && page->mapcount == 0;
 	for (u32 i = first; i < WINDOW_SLOTS; i++) {
@@ -263,7 +273,7 @@ static int do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 		copy_cluster(copy, page);
 		window_remap(mm, w, wp, copy);
 		if (!PageFlag(page, PG_reserved))
-			cluster_unmap(mm, page);
+			cluster_unmap(mm, page, w);
 		page = copy;
 	}
 	for (u32 i = 0; i < WINDOW_SLOTS; i++) {
@@ -301,6 +311,7 @@ static void window_remap(struct mm_struct *mm, u32 w, pte_t *wp, struct page *pa
 		u64 prot = v ? vma_pte_prot(v) : (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX);
 		set_pte(&wp[i], mk_pte_frame(page_to_frame(page) + i, prot));
 		flush_user_page(mm, a);
+		audit_maps(AUDIT_COW, a, page_to_frame(page) + i);
 	}
 }
 
@@ -327,13 +338,12 @@ static int do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u32 addr
 		return -ENOMEM;
 	copy_cluster(copy, old);
 	SetPageFlag(copy, PG_anon);
-	copy->mapping = old->mapping; /* same anon_vma, same offset */
-	copy->index = old->index;
+	page_copy_anon_rmap(copy, old); /* anon_vma: the same one, at the same offset */
 	copy->count = 0;
-	cluster_map(mm, copy);
+	cluster_map(mm, copy, w); /* the first mapping: the reverse map needs no memory */
 	lru_cache_add(copy);
 	window_remap(mm, w, wp, copy);
-	cluster_unmap(mm, old);
+	cluster_unmap(mm, old, w);
 	return 0;
 }
 
@@ -443,12 +453,13 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 				pte_clear(&wp[i]); /* never present: nothing cached to flush */
 			if (!pte_mapped(wp[i]))
 				continue;
-			ptep_get_and_clear(&wp[i]);
+			pte_t old = ptep_get_and_clear(&wp[i]);
 			flush_user_page(mm, a);
+			audit_gone(AUDIT_MUNMAP, a, pte_frame(old));
 		}
 		/* The user image's frames are the kernel's: never counted. */
 		if (page && !PageFlag(page, PG_reserved) && !window_page(wp))
-			cluster_unmap(mm, page);
+			cluster_unmap(mm, page, w);
 		/* The window's last swap entry went: so does its hold on the slot. */
 		if (swp && !window_swap_entry(wp))
 			swap_free((swp_entry_t){ swp });
@@ -472,8 +483,8 @@ void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, 
 }
 
 /* Copies one PTE table's part of a VMA into the child, write-protecting
- * private pages on both sides. */
-static void copy_table(struct mm_struct *dst, struct vm_area_struct *vma, pte_t *spt, pte_t *dpt,
+ * private pages on both sides; -ENOMEM if the reverse map ran out. */
+static int copy_table(struct mm_struct *dst, struct vm_area_struct *vma, pte_t *spt, pte_t *dpt,
 		       u32 start, u32 end)
 {
 	bool cow = !(vma->vm_flags & (VM_SHARED | VM_IMAGE));
@@ -496,32 +507,38 @@ static void copy_table(struct mm_struct *dst, struct vm_area_struct *vma, pte_t 
 		}
 		pte_t *wd = dpt + pte_index(a & WINDOW_MASK);
 		struct page *page = frame_to_page(pte_frame(e) - ((a & ~WINDOW_MASK) >> MMUPAGE_SHIFT));
-		if (!PageFlag(page, PG_reserved) && !window_page(wd))
-			cluster_map(dst, page);
+		if (!PageFlag(page, PG_reserved) && !window_page(wd) &&
+		    cluster_map(dst, page, a & WINDOW_MASK))
+			return -ENOMEM;
 		set_pte(&dpt[pte_index(a)], e);
 	}
+	return 0;
 }
 
 int copy_vma_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area_struct *vma)
 {
-	for (u64 a = vma->vm_start; a < vma->vm_end;) {
+	int err = 0;
+
+	for (u64 a = vma->vm_start; a < vma->vm_end && !err;) {
 		u32 table = (u32)a & PMD_MASK;
 		u32 stop = (u32)MIN((u64)table + PMD_SIZE, (u64)vma->vm_end);
 		pmd_t *spmd = user_pmd(src->pgd, (u32)a);
 		if (pmd_present(*spmd)) {
 			pmd_t *dpmd = pmd_alloc_table(dst, (u32)a);
-			if (!dpmd)
-				return -ENOMEM;
+			if (!dpmd) {
+				err = -ENOMEM;
+				break;
+			}
 			pte_t *spt = pte_offset_map(spmd, table);
 			pte_t *dpt = pte_offset_map_nested(dpmd, table);
-			copy_table(dst, vma, spt - pte_index(table), dpt - pte_index(table), (u32)a, stop);
+			err = copy_table(dst, vma, spt - pte_index(table), dpt - pte_index(table), (u32)a, stop);
 			pte_unmap_nested(dpt);
 			pte_unmap(spt);
 		}
 		a = stop;
 	}
 	flush_user_all(src); /* the parent's PTEs lost their write bit */
-	return 0;
+	return err;
 }
 
 /* Applies vma's (new) rights to its present PTEs in [start, end). */

@@ -16,6 +16,7 @@
 #include "arch/smp.h"
 #include "arch/spinlock.h"
 #include "arch/tlbflush.h"
+#include "kernel/audit.h"
 
 #define TASK_UNMAPPED_BASE 0x40000000u /* where mmap(NULL, ...) starts looking */
 
@@ -69,6 +70,7 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next)
 	/* Loads the new tables; non-global entries are flushed (SDM 4.10.4.1);
 	 * under PAE the four PDPTEs are loaded here too (SDM 4.4.1). */
 	write_cr3(pgd_cr3(next->pgd));
+	audit_cr3(AUDIT_CR3_LOAD, pgd_cr3(next->pgd));
 }
 
 struct vm_area_struct *find_vma(struct mm_struct *mm, u32 addr)

@@ -64,6 +64,7 @@ enum pageflags {
 	PG_pcp,       /* on a per-CPU hot list */
 	PG_allocated, /* handed out by the page allocator (debug: double-free check) */
 	PG_head,      /* first page of an allocated block of order >= 1 (order in page[1].private) */
+	PG_direct,    /* RMAP=pte_chain: mapping holds the one PTE address, not a chain */
 	NR_PAGEFLAGS,
 };
 #define PAGE_SECTION_SHIFT 18
@@ -78,7 +79,8 @@ struct page {
 	s32 mapcount;          /* user PTE mappings, counted once per cluster; -1 = none */
 	u32 private;           /* buddy: order; swap: the swap entry; slab: objects in use */
 	struct list_head lru;  /* buddy free list, per-CPU list, LRU list or slab list */
-	void *mapping;         /* anon_vma (tagged with bit 0) or the owning slab cache */
+	void *mapping;         /* anon_vma (tagged with bit 0), pte_chain or PTE address (PG_direct),
+	                        * the owning slab cache, a PTE table's address space */
 	u32 index;             /* anon: linear page offset in the VMA's space; slab: free list */
 };
 _Static_assert(sizeof(struct page) <= 32, "struct page must stay within 32 bytes");

@@ -28,21 +28,41 @@ static void zero_frame(u64 frame)
 	kunmap_atomic(va, KM_USER0);
 }
 
+/* A cluster of pool with a free frame that owner may use, or NULL. */
+static struct page *partial_for(enum pt_pool pool, void *owner)
+{
+	struct list_head *l;
+
+	list_for_each(l, &partial[pool]) {
+		struct page *p = list_entry(l, struct page, lru);
+		if (p->mapping == owner)
+			return p;
+	}
+	return NULL;
+}
+
 u64 pt_alloc(enum pt_pool pool)
 {
-	struct page *p;
+	return pt_alloc_owned(pool, NULL);
+}
 
-	if (list_empty(&partial[pool])) {
+u64 pt_alloc_owned(enum pt_pool pool, void *owner)
+{
+	if (!CONFIG_RMAP_PTE_CHAIN)
+		owner = NULL;
+	struct page *p = partial_for(pool, owner);
+
+	if (!p) {
 		p = alloc_page(pool_gfp(pool) | __GFP_NOWARN);
 		if (!p)
 			return 0;
 		SetPageFlag(p, PG_pgtable);
 		p->private = 0;
 		p->index = pool;
+		p->mapping = owner;
 		list_add(&p->lru, &partial[pool]);
 		pt_stats.clusters++;
 	}
-	p = list_first_entry(&partial[pool], struct page, lru);
 	u32 i = 0;
 	while (p->private & (1u << i))
 		i++;
@@ -75,6 +95,7 @@ void pt_free(u64 frame)
 		list_del(&p->lru);
 		ClearPageFlag(p, PG_pgtable);
 		p->index = 0;
+		p->mapping = NULL;
 		pt_stats.clusters--;
 		__free_page(p);
 	}

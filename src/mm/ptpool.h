@@ -14,6 +14,13 @@ enum pt_pool { PT_USER_PTE, PT_LOWMEM, PT_NR_POOLS };
 
 /* A zeroed 4 KiB table frame from the pool, or 0 if memory ran out. */
 u64 pt_alloc(enum pt_pool pool);
+/*
+ * The same for a user PTE table of address space owner.  The pte_chain
+ * reverse map (RMAP=pte_chain) finds the address space of a PTE from its
+ * table's descriptor (pt_owner), so there a cluster holds the tables of one
+ * address space only (page->mapping = owner); otherwise owner is ignored.
+ */
+u64 pt_alloc_owned(enum pt_pool pool, void *owner);
 /* Returns a table frame (it need not be zero). */
 void pt_free(u64 frame);
 /* Table frames in use, per pool, and how many of the user ones are HighMem. */
@@ -23,5 +30,10 @@ struct pt_stats {
 	u32 clusters;
 };
 extern struct pt_stats pt_stats;
+
+static inline void *pt_owner(u64 frame)
+{
+	return frame_to_page(frame)->mapping;
+}
 
 #endif

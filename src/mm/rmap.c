@@ -1,10 +1,13 @@
-/* anon_vma reverse mapping (see rmap.h). */
+/* anon_vma reverse mapping (see rmap.h); RMAP=pte_chain builds rmap_pte_chain.c instead. */
 #include "mm/rmap.h"
 #include "mm/slab.h"
 #include "mm/highpte.h"
 #include "mm/memory.h"
 #include "mm/page_alloc.h"
 #include "kernel/panic.h"
+#include "kernel/audit.h"
+
+#if !CONFIG_RMAP_PTE_CHAIN
 
 static struct kmem_cache *anon_vma_cache;
 struct rmap_stats rmap_stats;
@@ -12,6 +15,11 @@ struct rmap_stats rmap_stats;
 void rmap_init(void)
 {
 	anon_vma_cache = kmem_cache_create("anon_vma", sizeof(struct anon_vma), 4);
+}
+
+u32 rmap_metadata_bytes(void)
+{
+	return rmap_stats.anon_vmas * anon_vma_cache->size;
 }
 
 void anon_vma_link(struct vm_area_struct *vma)
@@ -139,6 +147,7 @@ int try_to_unmap(struct page *page, u64 replacement)
 			if (replacement)
 				set_pte(&wp[i], __pte(replacement));
 			flush_user_page(mm, a);
+			audit_gone(AUDIT_TRY_TO_UNMAP, a, pte_frame(old));
 			rmap_stats.ptes_unmapped++;
 			cleared = true;
 		}
@@ -147,6 +156,7 @@ int try_to_unmap(struct page *page, u64 replacement)
 			/* This address space's last slot of the window: its reference goes. */
 			page->mapcount--;
 			mm->rss--;
+			rmap_stats.windows_unmapped++;
 			put_page(page);
 		}
 	}
@@ -182,3 +192,4 @@ int page_referenced(struct page *page)
 	}
 	return referenced;
 }
+#endif

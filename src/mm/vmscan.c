@@ -77,9 +77,17 @@ static void putback(struct page *page, bool active)
  * The windows (one per address space) that hold entry e, found through
  * page's anon_vma as try_to_unmap finds mappings.  A window lying across
  * two VMAs of one address space is counted by the VMA that holds its first
- * entry slot only.
+ * entry slot only.  pte_chain: the chain went with the mappings, so the
+ * count is the slot's earlier holders plus the windows try_to_unmap
+ * emptied (unmapped), which the caller compares with the mapcount.
  */
-static u32 windows_holding(struct page *page, swp_entry_t e)
+#if CONFIG_RMAP_PTE_CHAIN
+static u32 windows_holding(struct page *page, swp_entry_t e, u32 unmapped)
+{
+	return swap_count(e) + unmapped;
+}
+#else
+static u32 windows_holding(struct page *page, swp_entry_t e, u32 unmapped)
 {
 	struct anon_vma *av = page_anon_vma(page);
 	struct list_head *l;
@@ -103,6 +111,7 @@ static u32 windows_holding(struct page *page, swp_entry_t e)
 	}
 	return n;
 }
+#endif
 
 /*
  * Takes an isolated anonymous cluster out of memory.  The caller holds one
@@ -115,7 +124,7 @@ static u32 windows_holding(struct page *page, swp_entry_t e)
  */
 static int pageout(struct page *page)
 {
-	if (!PageFlag(page, PG_anon) || !page_anon_vma(page) || PageFlag(page, PG_reserved))
+	if (!PageFlag(page, PG_anon) || !page_rmapped(page) || PageFlag(page, PG_reserved))
 		return -EINVAL;
 	if (!PageFlag(page, PG_swapcache)) {
 		if (!swap_active())
@@ -129,8 +138,10 @@ static int pageout(struct page *page)
 	}
 	swp_entry_t e = page_swp_entry(page);
 	u32 before = swap_count(e), mms = (u32)(page->mapcount + 1);
+	u32 unmapped = rmap_stats.windows_unmapped;
 	int r = try_to_unmap(page, pte_val(swp_entry_to_pte(e)));
-	u32 holders = (r == 0 && !CONFIG_DEBUG) ? before + mms : windows_holding(page, e);
+	unmapped = rmap_stats.windows_unmapped - unmapped;
+	u32 holders = (r == 0 && !CONFIG_DEBUG) ? before + mms : windows_holding(page, e, unmapped);
 	if (holders < before || (r == 0 && holders != before + mms))
 		panic("pageout: pfn %u: %u windows hold slot %u, which had %u, and %u address spaces "
 		      "were unmapped (try_to_unmap: %d)", page_to_pfn(page), holders, swp_offset(e),

@@ -271,6 +271,10 @@ KTEST(cmdline, stress_options)
 	PARSE_OK("stress=100000000 seed=7 seed=8");
 	KT_ASSERT_EQ(opts.seed, 8); /* the last word wins */
 	KT_ASSERT_EQ(opts.stress_steps, 100000000);
+	KT_ASSERT_EQ(opts.swap_stress, 0);
+	PARSE_OK("tests=swap.swap_out_stress swap_stress=100000 stress=5");
+	KT_ASSERT_EQ(opts.swap_stress, 100000);
+	KT_ASSERT_EQ(opts.stress_steps, 5);
 }
 
 KTEST(cmdline, bad_stress)
@@ -287,6 +291,10 @@ KTEST(cmdline, bad_stress)
 	PARSE_BAD("stress=100000001", "'stress=100000001'");
 	PARSE_BAD("stress=10k", "'stress=10k'");
 	PARSE_BAD("tests=stress.* stress=many", "'stress=many'");
+	PARSE_BAD("swap_stress", "'swap_stress'");
+	PARSE_BAD("swap_stress=0", "'swap_stress=0'");
+	PARSE_BAD("swap_stress=100000001", "'swap_stress=100000001'");
+	PARSE_BAD("swap_stress=1e5", "'swap_stress=1e5'");
 }
 
 /* model_bug=: the paging conformance model's deliberate wrong rule. */
@@ -311,4 +319,23 @@ KTEST(cmdline, model_bug)
 	PARSE_BAD("model_bug=WP", "'model_bug=WP'");
 	PARSE_BAD("model_bug=none", "'model_bug=none'");
 	PARSE_BAD("model-bug=wp", "'model-bug=wp'");
+}
+
+/* audit: a flag without a value, off by default. */
+KTEST(cmdline, audit)
+{
+	PARSE_OK("");
+	KT_ASSERT_EQ(opts.audit, false);
+	PARSE_OK("audit");
+	KT_ASSERT_EQ(opts.audit, true);
+	PARSE_OK("/kernel.elf tests=audit.* audit audit");
+	KT_ASSERT_EQ(opts.audit, true);
+	KT_ASSERT_STREQ(opts.tests, "audit.*");
+	PARSE_OK("bench");
+	KT_ASSERT_EQ(opts.audit, false);
+	PARSE_BAD("audit=1", "'audit=1'");
+	KT_ASSERT_STREQ(err, "bad value in 'audit=1': audit takes no value");
+	PARSE_BAD("audit=", "'audit='");
+	PARSE_BAD("Audit", "'Audit'");
+	PARSE_BAD("audits", "'audits'");
 }

@@ -26,14 +26,16 @@ struct baseline {
 
 static u32 put32(u32 addr, u32 v);
 
-/* The slab caches behind mm_struct, VMAs, anon_vmas and PDPTs keep one slab
- * each once used: a throwaway address space first makes the baseline stable. */
+/* The slab caches behind mm_struct, VMAs, anon_vmas, pte_chains (a fork) and
+ * PDPTs keep one slab each once used: a throwaway address space and a child
+ * of it first make the baseline stable. */
 static void snap(struct baseline *b)
 {
 	struct mm_struct *warm = mm_alloc();
 	if (warm) {
 		switch_mm(NULL, warm);
 		put32(do_mmap(warm, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS), 1);
+		mmput(dup_mm(warm));
 		switch_mm(warm, NULL);
 		mmput(warm);
 	}
@@ -324,6 +326,9 @@ KTEST(mm, highpte_1gib_no_lowmem)
  */
 KTEST(mm, anon_vma_links)
 {
+#if CONFIG_RMAP_PTE_CHAIN
+	KT_SKIP("RMAP=pte_chain has no anon_vmas (mm.pte_chain_links tests its chains)");
+#else
 	bool wr;
 	u32 live = rmap_stats.anon_vmas;
 	struct mm_struct *mm = enter_new_mm();
@@ -358,6 +363,74 @@ KTEST(mm, anon_vma_links)
 	KT_ASSERT_EQ(anon_vma_count(av), 2);
 	leave_mm(mm);
 	KT_ASSERT_EQ(rmap_stats.anon_vmas, live);
+#endif
+}
+
+/*
+ * pte_chain: a cluster mapped once keeps its PTE's address in the page
+ * (direct, no block); fork moves it into a chain that grows one entry per
+ * address space (blocks of 3 entries under PAE, 6 otherwise); the child's
+ * copy-on-write copy starts direct; exit and munmap take the entries off,
+ * and the last one left goes back to direct.
+ */
+#if CONFIG_RMAP_PTE_CHAIN
+#define KT_ASSERT_RMAP_OK(pg)                                                      \
+	do {                                                                       \
+		const char *why_ = page_rmap_check(pg);                            \
+		if (why_) {                                                        \
+			ktest_fail(__FILE__, __LINE__, "pfn %u: %s", page_to_pfn(pg), why_); \
+			return;                                                    \
+		}                                                                  \
+	} while (0)
+#endif
+
+KTEST(mm, pte_chain_links)
+{
+#if !CONFIG_RMAP_PTE_CHAIN
+	KT_SKIP("the anon_vma build has no pte_chains (make RMAP=pte_chain)");
+#else
+	bool wr;
+	u32 blocks = rmap_stats.chains;
+	struct mm_struct *mms[8];
+	mms[0] = enter_new_mm();
+	KT_ASSERT(mms[0]);
+	s32 a = do_mmap(mms[0], 0, PAGE_SIZE * 2, RW, ANON);
+	put32(a, 1);
+	struct page *pg = frame_to_page(user_pte_frame(mms[0], a, &wr));
+	KT_ASSERT(PageFlag(pg, PG_direct));
+	KT_ASSERT_EQ(page_rmap_count(pg), 1);
+	KT_ASSERT_EQ(rmap_stats.chains, blocks);
+	KT_ASSERT(page_rmap_has(pg, mms[0], a));
+	for (int i = 1; i < 8; i++) {
+		KT_ASSERT((mms[i] = dup_mm(mms[i - 1])) != NULL);
+		KT_ASSERT(!PageFlag(pg, PG_direct));
+		KT_ASSERT_EQ(page_rmap_count(pg), (u32)i + 1);
+		KT_ASSERT(page_rmap_has(pg, mms[i], a));
+		KT_ASSERT_RMAP_OK(pg);
+	}
+	u32 per_block = CONFIG_X86_PAE ? 3 : 6;
+	KT_ASSERT_EQ(rmap_stats.chains - blocks, (8 + per_block - 1) / per_block);
+	/* A write in the last child: its copy is mapped once, direct. */
+	switch_mm(NULL, mms[7]);
+	put32(a, 2);
+	struct page *cp = frame_to_page(user_pte_frame(mms[7], a, &wr));
+	KT_ASSERT(cp != pg && PageFlag(cp, PG_direct));
+	KT_ASSERT_EQ(cp->index, pg->index);
+	KT_ASSERT_EQ(page_rmap_count(pg), 7);
+	KT_ASSERT(!page_rmap_has(pg, mms[7], a));
+	KT_ASSERT_RMAP_OK(pg);
+	/* munmap in one, exit of the others but the first: back to direct. */
+	KT_ASSERT_EQ(do_munmap(mms[3], a, PAGE_SIZE), 0);
+	KT_ASSERT_EQ(page_rmap_count(pg), 6);
+	KT_ASSERT_RMAP_OK(pg);
+	switch_mm(NULL, mms[0]);
+	for (int i = 7; i >= 1; i--)
+		mmput(mms[i]);
+	KT_ASSERT(PageFlag(pg, PG_direct));
+	KT_ASSERT_RMAP_OK(pg);
+	KT_ASSERT_EQ(rmap_stats.chains, blocks);
+	leave_mm(mms[0]);
+#endif
 }
 
 /*

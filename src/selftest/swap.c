@@ -477,7 +477,11 @@ KTEST(swap, fork_tree_unmap)
 	struct page *page = tree_page(&t);
 	KT_ASSERT(page);
 	KT_EXPECT_EQ(page->mapcount + 1, (s32)t.n); /* one mapping per address space */
+#if CONFIG_RMAP_PTE_CHAIN
+	KT_EXPECT_EQ(page_rmap_count(page), t.n); /* one chain entry per address space */
+#else
 	KT_EXPECT_GE(anon_vma_count(page_anon_vma(page)), t.n);
+#endif
 	int r = swap_out_page(page);
 	swp_entry_t e = pte_to_swp_entry(__pte(raw_pte(t.mm, SWAPTREE_COW)));
 	KT_EXPECT_EQ(r, 0);
@@ -601,6 +605,8 @@ static bool mm_word(struct mm_struct *mm, u32 addr, u32 *v, bool write)
  * replaces what it reaches and reports -EBUSY: the cluster stays, in the
  * swap cache, the window holds both; every count stays right, the contents
  * too, and once the unreachable slots are unmapped the cluster goes out.
+ * RMAP=pte_chain: the chain entry is the window's, whatever VMA a slot lies
+ * in: the second VMA's fault fills the same cluster, and it goes out whole.
  */
 KTEST(swap, window_across_anon_vmas)
 {
@@ -625,6 +631,20 @@ KTEST(swap, window_across_anon_vmas)
 	u64 f = user_pte_frame(mm, w, NULL);
 	KT_EXPECT_EQ(user_pte_frame(mm, w + half, NULL), f + PAGE_MMUCOUNT / 2); /* one cluster */
 	struct page *page = frame_to_page(f);
+#if CONFIG_RMAP_PTE_CHAIN
+	KT_EXPECT_EQ(page_rmap_count(page), 1);
+	get_page(page);
+	KT_EXPECT_EQ(swap_out_page(page), 0);
+	KT_EXPECT_EQ(page->count, 1);
+	put_page(page);
+	KT_EXPECT(is_swap_pte(__pte(raw_pte(mm, w))));
+	KT_EXPECT_EQ(raw_pte(mm, w), raw_pte(mm, w + half));
+	KT_EXPECT(mm_word(mm, w + half, &v, false) && v == 0x2222);
+	KT_EXPECT(mm_word(mm, w, &v, false) && v == 0x1111);
+	mmput(mm);
+	preempt_enable();
+	KT_EXPECT(same_as(&base));
+#else
 	KT_EXPECT(page_anon_vma(page) != find_vma(mm, w)->anon_vma);
 	get_page(page);
 	KT_EXPECT_EQ(swap_out_page(page), -EBUSY);
@@ -669,6 +689,7 @@ KTEST(swap, window_across_anon_vmas)
 	mmput(mm);
 	preempt_enable();
 	KT_EXPECT(same_as(&base));
+#endif
 }
 
 /* ---- random fork, munmap, mprotect, exit, swap-out: the invariants ---- */
@@ -731,6 +752,20 @@ static u32 *seen_count(struct seen_table *t, u32 key)
 	panic("rmap_invariants: table full");
 }
 
+#if CONFIG_RMAP_PTE_CHAIN
+/* pte_chain: VMAs carry nothing; the chains are checked per page. */
+static bool anon_vma_list_ok(struct vm_area_struct *vma)
+{
+	return true;
+}
+
+/* Can try_to_unmap reach the PTE of page at address a (window w) of mm?
+ * page's chain must hold mm's window w, and page->index must name w. */
+static bool rmap_reaches(struct page *page, struct mm_struct *mm, u32 w, u32 a)
+{
+	return page->index << MMUPAGE_SHIFT == w && page_rmap_has(page, mm, w);
+}
+#else
 /* Is vma on its anon_vma's list, and does the list length match? */
 static bool anon_vma_list_ok(struct vm_area_struct *vma)
 {
@@ -761,6 +796,7 @@ static bool rmap_reaches(struct page *page, struct mm_struct *mm, u32 w, u32 a)
 			return vma_address(page, v) == w;
 	return false;
 }
+#endif
 
 /* Walks one window of mm, adding what it maps and holds to the tables
  * (*mapped: it maps a cluster); returns the problems found (each reported). */
@@ -851,6 +887,14 @@ static u32 check_invariants(void)
 		struct page *p = (struct page *)seen_pages.slot[seen_pages.used[i]].key;
 		u32 n = seen_pages.slot[seen_pages.used[i]].windows;
 		s32 refs = (s32)n + (PageFlag(p, PG_swapcache) ? 1 : 0);
+#if CONFIG_RMAP_PTE_CHAIN
+		/* The debug check of the chains against the page tables. */
+		const char *why = page_rmap_check(p);
+		if (why) {
+			ktest_fail(__FILE__, __LINE__, "pfn %u: pte_chain: %s", page_to_pfn(p), why);
+			bad++;
+		}
+#endif
 		if (p->mapcount + 1 != (s32)n || p->count != refs || !PageFlag(p, PG_lru)) {
 			ktest_fail(__FILE__, __LINE__, "pfn %u: mapcount %d, count %d, lru %d; mapped by %u "
 				   "address spaces%s", page_to_pfn(p), p->mapcount, p->count,
@@ -1067,6 +1111,31 @@ static u32 press(u32 big_guest_mib)
 	return room / MIB_PAGES;
 }
 
+/* What reclaim_load's tasks touch with room MiB left before reclaim: several
+ * times room (at most 256 MiB), within what swap can hold; *swap_mib gets
+ * the free swap. */
+static u32 load_mib(u32 room, u32 *swap_mib)
+{
+	struct swap_info *si = swap_active();
+
+	*swap_mib = (u32)((u64)(si->nr_slots - si->inuse) * PAGE_SIZE >> 20);
+	u32 mib = MIN(MIN(256u, (balloon_pages ? 4 : 6) * room), *swap_mib * 3 / 4 + room / 2);
+	return MAX(mib, 4u);
+}
+
+/* After a reclaim workload: no error of any kind since st and vs. */
+static void expect_clean_swap(const struct swap_stats *st, const struct vmscan_stats *vs)
+{
+	KT_EXPECT_GE(swap_stats.swap_outs - st->swap_outs, 1);
+	KT_EXPECT_GE(swap_stats.swap_ins - st->swap_ins, 1);
+	KT_EXPECT_EQ(swap_stats.csum_errors, st->csum_errors);
+	KT_EXPECT_EQ(swap_stats.read_errors, st->read_errors);
+	KT_EXPECT_EQ(swap_stats.write_errors, st->write_errors);
+	KT_EXPECT_EQ(vmscan_stats.oom, vs->oom);
+	if (CONFIG_DEBUG)
+		KT_EXPECT_EQ(swap_stats.csum_checked - st->csum_checked, swap_stats.swap_ins - st->swap_ins);
+}
+
 /*
  * Tasks touch several times the memory the machine has left (a 64 MiB guest:
  * up to 256 MiB) and check every word they read back; every swap-in is
@@ -1076,15 +1145,13 @@ static u32 press(u32 big_guest_mib)
 KTEST(swap, reclaim_pressure)
 {
 	struct baseline base;
-	struct swap_info *si = swap_active();
+	u32 swap_mib;
 
 	NEED_SWAP();
 	user_test_reset();
 	snapshot(&base);
 	u32 room = press(2);
-	u32 swap_mib = (u32)((u64)(si->nr_slots - si->inuse) * PAGE_SIZE >> 20);
-	u32 mib = MIN(MIN(256u, (balloon_pages ? 4 : 6) * room), swap_mib * 3 / 4 + room / 2);
-	mib = MAX(mib, 4u);
+	u32 mib = load_mib(room, &swap_mib);
 	struct swap_stats st = swap_stats;
 	struct vmscan_stats vs = vmscan_stats;
 	u32 t0 = jiffies;
@@ -1100,14 +1167,52 @@ KTEST(swap, reclaim_pressure)
 		   vmscan_stats.reclaimed - vs.reclaimed, vmscan_stats.rotated - vs.rotated,
 		   vmscan_stats.activated - vs.activated);
 	KT_EXPECT_EQ(code, 0);
-	KT_EXPECT_GE(swap_stats.swap_outs - st.swap_outs, 1);
-	KT_EXPECT_GE(swap_stats.swap_ins - st.swap_ins, 1);
-	KT_EXPECT_EQ(swap_stats.csum_errors, st.csum_errors);
-	KT_EXPECT_EQ(swap_stats.read_errors, st.read_errors);
-	KT_EXPECT_EQ(swap_stats.write_errors, st.write_errors);
-	KT_EXPECT_EQ(vmscan_stats.oom, vs.oom);
-	if (CONFIG_DEBUG)
-		KT_EXPECT_EQ(swap_stats.csum_checked - st.csum_checked, swap_stats.swap_ins - st.swap_ins);
+	expect_clean_swap(&st, &vs);
+	KT_EXPECT(same_as(&base));
+	KT_ASSERT(urun_checks_ok());
+}
+
+/*
+ * swap_stress=N (make check (o), on the ATA disk and on the HighMem area):
+ * reclaim_load again and again under the same pressure until at least N
+ * clusters went out to swap.  Every swap-in is checksummed against what
+ * was written (debug builds) and every word the tasks read is checked;
+ * the swap-out count is printed and asserted, and there must be no
+ * mismatch, I/O error or OOM kill.
+ */
+KTEST(swap, swap_out_stress)
+{
+	struct baseline base;
+	u32 want = boot_opts.swap_stress, swap_mib, rounds = 0;
+	int code = 0;
+
+	if (!want)
+		KT_SKIP("runs only with swap_stress=N on the kernel command line");
+	if (!CONFIG_DEBUG)
+		KT_SKIP("swap-ins are checksummed in debug builds only");
+	NEED_SWAP();
+	user_test_reset();
+	snapshot(&base);
+	u32 room = press(2);
+	u32 mib = load_mib(room, &swap_mib);
+	struct swap_stats st = swap_stats;
+	struct vmscan_stats vs = vmscan_stats;
+	u32 t0 = jiffies;
+	while (swap_stats.swap_outs - st.swap_outs < want && !code && rounds < 100000) {
+		code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(mib, 4));
+		rounds++;
+	}
+	balloon_deflate();
+	u32 outs = swap_stats.swap_outs - st.swap_outs;
+	ktest_diag("swap on %s, %u MiB before reclaim: %u rounds of 4 tasks touching %u MiB in %u ms",
+		   swap_active()->name, room, rounds, mib,
+		   (jiffies - t0) * 1000 / HZ);
+	ktest_diag("swap-outs: %u (wanted %u); swap-ins: %u, checksummed %u, checksum mismatches %u",
+		   outs, want, swap_stats.swap_ins - st.swap_ins,
+		   swap_stats.csum_checked - st.csum_checked, swap_stats.csum_errors - st.csum_errors);
+	KT_EXPECT_EQ(code, 0);
+	KT_EXPECT_GE(outs, want);
+	expect_clean_swap(&st, &vs);
 	KT_EXPECT(same_as(&base));
 	KT_ASSERT(urun_checks_ok());
 }
