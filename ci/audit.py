@@ -226,7 +226,9 @@ class Auditor:
         for offset, value in ((0, outcome.verdict), (4, outcome.seen), (8, outcome.cpu),
                               (12, outcome.page)):
             self.cmd(f'setpmem {req.answer + offset:#x} 4 {value:#x}')
-        self.cmd(f'set $cpu = {req.cpu}')
+        # Back to CPU 0, which the harness assumes selected at the next break
+        # (its own breaks come from any CPU now that tasks run on every CPU).
+        self.cmd('set $cpu = 0')
         outcome.transcript = '\n'.join(self.transcript)
         self._log(outcome)
         self.outcomes.append(outcome)

@@ -51,6 +51,7 @@ static struct task task0;
 static struct list_head all_tasks = LIST_HEAD_INIT(all_tasks);
 static int task_count;
 static int next_pid = 1;
+int sched_new_task_cpu = -1;
 
 static u32 kstack_top(const struct task *t)
 {
@@ -81,7 +82,7 @@ static void task_init_common(struct task *t, const char *name)
 	init_waitqueue(&t->child_exit);
 	t->ticks = SCHED_SLICE_TICKS;
 	t->lock_depth = -1;
-	t->pinned_cpu = -1;
+	t->pinned_cpu = sched_new_task_cpu;
 	*(u32 *)t->kstack = STACK_CANARY;
 }
 

@@ -95,6 +95,10 @@ struct task *kthread_create(const char *name, int (*fn)(void *), void *arg);
 /* The same, pinned to one CPU (-1: any); for tests of one-CPU scheduling
  * rules (round robin order, preemption by this CPU's tick). */
 struct task *kthread_create_on(const char *name, int (*fn)(void *), void *arg, int cpu);
+/* The CPU new tasks (kernel threads, ring-3 tasks, their forks) are pinned
+ * to; -1 (the default): none.  For tests whose tasks must take turns on one
+ * CPU. */
+extern int sched_new_task_cpu;
 /* Gives the CPU to the next runnable task, if any. */
 void schedule(void);
 void yield(void);

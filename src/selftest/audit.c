@@ -347,12 +347,14 @@ KTEST(audit, lazy_tlb)
 	KT_ASSERT(audit_arm(AUDIT_LAZY_ENTER, 0, 0, 6));
 	KT_ASSERT(audit_arm(AUDIT_LAZY_LEAVE, 0, 0, 6));
 	lazy_done = false;
+	sched_new_task_cpu = 0; /* SMP: the three tasks take turns on CPU 0 */
 	struct task *t = kthread_create("audit-lazy", lazy_thread, NULL);
-	KT_ASSERT(t);
-	int pid = urun_start("cow_frames", 0);
+	int pid = t ? urun_start("cow_frames", 0) : -1;
 	int code = pid > 0 ? urun_wait_for(pid) : -1;
 	lazy_done = true;
 	urun_reap_all();
+	sched_new_task_cpu = -1;
+	KT_ASSERT(t);
 	KT_EXPECT_EQ(code, 0);
 	judge(AUDIT_LAZY_ENTER, 1);
 	judge(AUDIT_LAZY_LEAVE, 1);
