@@ -711,6 +711,7 @@ RE_BOCHS_EXIT = re.compile(r'Bochs is exiting with the following message:\r?\n(.
 RE_TRIPLE = re.compile(r'3rd \((\d+)\) exception with no resolution')
 # Lines Bochs itself prints on the terminal while the guest runs: CPU
 # positions after a stop or at exit, the exit banner, log lines.
+RE_OTHER_CPU = re.compile(r'^(Next at t=\d+$|\(\d+\) \[0x[0-9a-f]+\] )')
 RE_BOCHS_LINE = re.compile(r'^(\(\d+\)\.?\s?\[(0x)?[0-9a-f]+\] |={20,}$|Bochs is exiting|'
                            r'Next at t=\d|\d{11}[idep]\[)')
 
@@ -806,7 +807,11 @@ class BochsDialogue:
             text = self.child.before
             magic = RE_MAGIC.search(text) if got <= 1 else None
             if magic:
-                self._guest(text[:magic.start()])
+                # SMP: Bochs may report the other CPUs ("Next at t=", "(0) [...")
+                # before "(1) Magic breakpoint"; those lines are not the guest's
+                # and must not end its text.
+                before = text[:magic.start()].replace('\r', '').split('\n')
+                self._guest('\n'.join(l for l in before if not RE_BOCHS_LINE.match(l)))
                 signal = self._magic(int(magic.group(1)), got == 1)
                 if signal:
                     return signal
@@ -814,6 +819,8 @@ class BochsDialogue:
             if got == 2:
                 self._guest(text)
                 return self._exited('bochs exited without a magic breakpoint', text)
+            if got == 0 and self.run_.cpus > 1 and RE_OTHER_CPU.match(text.replace('\r', '')):
+                continue                # SMP: Bochs shows the other CPUs before "(N) Magic breakpoint"
             self._guest(text + '\n' if got == 0 else text)
             if got == 1:
                 return self._stopped()
