@@ -45,7 +45,8 @@
 
 #define MAX_READERS (2 * NR_CPUS)
 #define POISON_HELD 8
-#define READER_ROUNDS 20000 /* at most: the kernel stops them */
+#define READER_ROUNDS 0 /* no limit: readers run until the kernel stops them, so
+			  * none can finish before the page-outs begin */
 #define READER_FORK_DEPTH 2
 #define LIVE_TRIES 20 /* handoffs waiting for a reader to run on another CPU */
 
@@ -93,12 +94,15 @@ static void stop_reader(int pid)
 }
 
 /* Lets the kernel lock go for a moment: readers spinning for it in their
- * faults (the ticket lock serves them first) get in without this CPU
- * switching tasks. */
+ * faults hold older tickets, so the FIFO ticket lock serves them before
+ * this CPU gets it back, without this CPU switching tasks.  The short spin
+ * is only time for other CPUs to move; a long one is slow under QEMU's
+ * single-threaded TCG, where each PAUSE hands the host thread to another
+ * vCPU (2000 of them per handoff made a 2-CPU run take minutes a step). */
 static void handoff(void)
 {
 	unlock_kernel();
-	for (int i = 0; i < 2000; i++)
+	for (int i = 0; i < 32; i++)
 		cpu_relax();
 	lock_kernel();
 }
@@ -196,7 +200,21 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 		struct task *t = find_task(pids[i]);
 		if (t)
 			c.cpus_seen |= t->cpus_ran;
-		stop_reader(pids[i]);
+	}
+	/* Until every reader has seen its stop word: one that has not run yet
+	 * has no stop word to write (it maps it first thing). */
+	for (bool any = true; any;) {
+		any = false;
+		for (int i = 0; i < n; i++) {
+			if (alive(pids[i])) {
+				stop_reader(pids[i]);
+				any = true;
+			}
+		}
+		if (any) {
+			handoff(); /* readers in a system call need the kernel lock */
+			yield();
+		}
 	}
 	int failed = 0, code, got;
 	while ((got = do_wait(&code)) > 0)

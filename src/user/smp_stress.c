@@ -10,7 +10,8 @@
  * then unmaps and maps one page again (it must read zero), or restamps one,
  * forks a child now and then (which checks what it inherited and goes on
  * with its own stamp), and yields so that the scheduler moves it between
- * CPUs.  It stops after its rounds or when the kernel writes 1 into the
+ * CPUs.  It stops after its rounds (a forked child; the first reader has
+ * none: it runs until told) or when the kernel writes 1 into the
  * word at SR_CTRL (a page the kernel never pages out).  A word that is neither the stamp nor zero where zero is due is a
  * read through a translation that should have been shot down.
  */
@@ -84,7 +85,8 @@ static int run(struct reader *r)
 
 	volatile u32 *stop = (volatile u32 *)SR_CTRL;
 
-	for (u32 round = 0; round < r->rounds && !r->bad && !*stop; round++) {
+	/* rounds == 0: until the kernel writes the stop word */
+	for (u32 round = 0; (!r->rounds || round < r->rounds) && !r->bad && !*stop; round++) {
 		for (u32 p = 0; p < SR_PAGES; p++)
 			check(r, p, false, round);
 		u32 p = round % SR_PAGES;
