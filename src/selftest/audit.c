@@ -78,21 +78,6 @@ static u32 get32(u32 addr)
 	return v;
 }
 
-/* A fresh address space, made current on this CPU (a CR3 load). */
-static struct mm_struct *enter_new_mm(void)
-{
-	struct mm_struct *mm = mm_alloc();
-	if (mm)
-		switch_mm(NULL, mm);
-	return mm;
-}
-
-static void leave_mm(struct mm_struct *mm)
-{
-	switch_mm(mm, NULL);
-	mmput(mm);
-}
-
 /*
  * kmap_atomic: the KM_TEST slot maps frame A (written through it, so the
  * TLB holds slot -> A), then frame B: at the point, before B is used, the
@@ -181,11 +166,11 @@ KTEST(audit, try_to_unmap)
 	bool wr;
 
 	AUDIT_REQUIRED();
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	u32 a = touched_cluster(mm);
 	if (!a) {
-		leave_mm(mm);
+		test_mm_leave(mm);
 		KT_ASSERT(!"a touched cluster");
 	}
 	struct page *pg = frame_to_page(user_pte_frame(mm, a, &wr));
@@ -196,7 +181,7 @@ KTEST(audit, try_to_unmap)
 	put_page(pg);
 	KT_EXPECT_EQ(ret, 0);
 	KT_EXPECT_EQ(user_pte_frame(mm, a, &wr), 0);
-	leave_mm(mm);
+	test_mm_leave(mm);
 	judge(AUDIT_TRY_TO_UNMAP, 1);
 }
 
@@ -204,18 +189,18 @@ KTEST(audit, try_to_unmap)
 KTEST(audit, munmap)
 {
 	AUDIT_REQUIRED();
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	u32 a = touched_cluster(mm);
 	if (!a) {
-		leave_mm(mm);
+		test_mm_leave(mm);
 		KT_ASSERT(!"a touched cluster");
 	}
 	audit_arm(AUDIT_MUNMAP, a, a + PAGE_SIZE, 2 * PAGE_MMUCOUNT);
 	int ret = do_munmap(mm, a, PAGE_SIZE);
 	audit_disarm(AUDIT_MUNMAP);
 	KT_EXPECT_EQ(ret, 0);
-	leave_mm(mm);
+	test_mm_leave(mm);
 	judge(AUDIT_MUNMAP, 1);
 }
 
@@ -231,12 +216,12 @@ KTEST(audit, cow)
 	bool wr;
 
 	AUDIT_REQUIRED();
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	u32 a = touched_cluster(mm);
 	struct mm_struct *child = a ? dup_mm(mm) : NULL;
 	if (!child) {
-		leave_mm(mm);
+		test_mm_leave(mm);
 		KT_ASSERT(!"a cluster shared with a child");
 	}
 	u64 old = user_pte_frame(mm, a, &wr);
@@ -250,7 +235,7 @@ KTEST(audit, cow)
 	KT_EXPECT(wr);
 	KT_EXPECT_EQ(get32(a), 0x6262);
 	mmput(child);
-	leave_mm(mm);
+	test_mm_leave(mm);
 	judge(AUDIT_COW, 1);
 }
 
@@ -260,9 +245,9 @@ KTEST(audit, cr3_load)
 {
 	AUDIT_REQUIRED();
 	KT_ASSERT(audit_arm(AUDIT_CR3_LOAD, 0, 0, 4));
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
-	leave_mm(mm);
+	test_mm_leave(mm);
 	judge(AUDIT_CR3_LOAD, 2);
 }
 
@@ -277,11 +262,11 @@ KTEST(audit, pdpt)
 	AUDIT_REQUIRED();
 	if (!CONFIG_X86_PAE)
 		KT_SKIP("2-level paging has no PDPT");
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	u64 *pd = get_free_pages(GFP_KERNEL | __GFP_ZERO, 0);
 	if (!pd) {
-		leave_mm(mm);
+		test_mm_leave(mm);
 		KT_ASSERT(!"a page for a page directory");
 	}
 	u32 cr3 = pgd_cr3(mm->pgd);
@@ -295,7 +280,7 @@ KTEST(audit, pdpt)
 	mm->pgd[0].pgd = saved;
 	flush_tlb_local();
 	audit_point(AUDIT_PDPT, AUDIT_CR3, 0, 0, cr3, 0);
-	leave_mm(mm);
+	test_mm_leave(mm);
 	free_pages(pd, 0);
 	judge(AUDIT_PDPT, 3);
 }

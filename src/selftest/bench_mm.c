@@ -26,6 +26,7 @@
  * the slot): the lines say which build they come from.
  */
 #include "selftest/bench.h"
+#include "selftest/urun.h"
 #include "arch/io.h"
 #include "arch/uaccess.h"
 #include "kernel/preempt.h"
@@ -72,12 +73,6 @@ static struct mm_struct *enter_mm(u32 n, u32 *a)
 	return mm;
 }
 
-static void leave_mm(struct mm_struct *mm)
-{
-	switch_mm(mm, NULL);
-	mmput(mm);
-}
-
 KBENCH(mm_anon_fault)
 {
 	u32 a, failed = 0;
@@ -89,7 +84,7 @@ KBENCH(mm_anon_fault)
 	}
 	u64 faulting = write_clusters(a, FAULTS, &failed);
 	u64 settled = write_clusters(a, FAULTS, &failed);
-	leave_mm(mm);
+	test_mm_leave(mm);
 	bench_report("\"faults\": %u, \"kib_per_fault\": %u, \"debug\": %d, \"failed_writes\": %u, "
 		     "\"cycles_per_anon_fault\": %llu, \"cycles_per_write_no_fault\": %llu",
 		     FAULTS, PAGE_SIZE >> 10, CONFIG_DEBUG, failed, (faulting - settled) / FAULTS,
@@ -105,7 +100,7 @@ KBENCH(mm_cow_fault)
 		write_clusters(a, FAULTS, &failed);
 		child = dup_mm(parent);
 		if (!child)
-			leave_mm(parent);
+			test_mm_leave(parent);
 	}
 	if (!child) {
 		bench_report("\"faults\": 0, \"cycles_per_cow_copy_fault\": null");
@@ -157,7 +152,7 @@ static bool time_dup_mm(u32 mib, u64 *dup, u64 *put)
 		mmput(copy);
 	u64 t2 = rdtsc();
 	preempt_enable();
-	leave_mm(mm);
+	test_mm_leave(mm);
 	*dup = t1 - t0;
 	*put = t2 - t1;
 	return copy && !failed;
@@ -212,7 +207,7 @@ KBENCH(mm_pte_lowmem)
 	}
 	u64 low1 = free_lowmem_now();
 	u32 tables = mm->pte_pages - t0, high = mm->pte_pages_highmem - h0;
-	leave_mm(mm);
+	test_mm_leave(mm);
 	bench_report("\"mapping_mib\": 1024, \"failed_writes\": %u, \"pte_tables\": %u, "
 		     "\"pte_tables_highmem\": %u, \"pte_table_lowmem_bytes\": %u, "
 		     "\"top_level_lowmem_bytes\": %u, \"lowmem_drop_bytes\": %llu",

@@ -5,6 +5,7 @@
  * munmap and mprotect, highpte placement, and exact teardown.
  */
 #include "selftest/ktest.h"
+#include "selftest/urun.h"
 #include "arch/traps.h"
 #include "arch/uaccess.h"
 #include "mm/highmem.h"
@@ -66,28 +67,13 @@ static u32 get32(u32 addr, bool *ok)
 	return v;
 }
 
-/* A fresh address space, made current on this CPU. */
-static struct mm_struct *enter_new_mm(void)
-{
-	struct mm_struct *mm = mm_alloc();
-	if (mm)
-		switch_mm(NULL, mm);
-	return mm;
-}
-
-static void leave_mm(struct mm_struct *mm)
-{
-	switch_mm(mm, NULL);
-	mmput(mm);
-}
-
 KTEST(mm, demand_zero)
 {
 	struct baseline base;
 	bool ok;
 
 	snap(&base);
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	s32 a = do_mmap(mm, 0, MIB(1), RW, ANON);
 	KT_ASSERT_GT(a, 0);
@@ -100,7 +86,7 @@ KTEST(mm, demand_zero)
 	for (u32 off = 0; off < MIB(1); off += MMUPAGE_SIZE)
 		KT_ASSERT_EQ(get32(a + off + 8, &ok), off ^ 0x5a5a5a5a);
 	KT_ASSERT_EQ(mm->rss, MIB(1) / PAGE_SIZE); /* once per cluster */
-	leave_mm(mm);
+	test_mm_leave(mm);
 	KT_ASSERT(same_as(&base));
 }
 
@@ -110,7 +96,7 @@ KTEST(mm, cluster_window)
 	bool w, ok;
 	if (PAGE_MMUCOUNT == 1)
 		KT_SKIP("pgcl1: a cluster is a single frame, there is no window to fill");
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	u32 win = 0x50000000;
 	/* A VMA covering the window's last three slots only. */
@@ -125,7 +111,7 @@ KTEST(mm, cluster_window)
 	KT_ASSERT_EQ((f + 1) % PAGE_MMUCOUNT, 0); /* slot i <-> frame i of the cluster */
 	KT_ASSERT_EQ(mm->rss, 1);
 	KT_ASSERT_EQ(get32(win + PAGE_SIZE - 4, &ok), 7);
-	leave_mm(mm);
+	test_mm_leave(mm);
 }
 
 /* dup_mm shares private pages read-only; the first write copies; the last
@@ -136,7 +122,7 @@ KTEST(mm, copy_on_write)
 	bool ok, wr;
 
 	snap(&base);
-	struct mm_struct *parent = enter_new_mm();
+	struct mm_struct *parent = test_mm_enter();
 	KT_ASSERT(parent);
 	s32 a = do_mmap(parent, 0, PAGE_SIZE * 4, RW, ANON);
 	for (u32 i = 0; i < 4; i++)
@@ -171,7 +157,7 @@ KTEST(mm, copy_on_write)
 	KT_ASSERT_EQ(get32(a + 3 * PAGE_SIZE, &ok), 103);
 	switch_mm(child, NULL);
 	mmput(child);
-	leave_mm(parent);
+	test_mm_leave(parent);
 	KT_ASSERT(same_as(&base));
 }
 
@@ -184,7 +170,7 @@ KTEST(mm, fork_tree)
 	bool ok;
 
 	snap(&base);
-	gen[0] = enter_new_mm();
+	gen[0] = test_mm_enter();
 	KT_ASSERT(gen[0]);
 	s32 a = do_mmap(gen[0], 0, PAGE_SIZE * 8, RW, ANON);
 	for (u32 i = 0; i < 8; i++)
@@ -221,7 +207,7 @@ KTEST(mm, munmap_partial)
 	bool ok, w;
 
 	snap(&base);
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	s32 a = do_mmap(mm, 0, PAGE_SIZE * 4, RW, ANON);
 	for (u32 off = 0; off < PAGE_SIZE * 4; off += MMUPAGE_SIZE)
@@ -241,7 +227,7 @@ KTEST(mm, munmap_partial)
 	KT_ASSERT_EQ(mm->rss, 0);
 	KT_ASSERT_EQ(mm->map_count, 0);
 	KT_ASSERT_EQ(mm->pte_pages, 0); /* the empty table went too */
-	leave_mm(mm);
+	test_mm_leave(mm);
 	KT_ASSERT(same_as(&base));
 }
 
@@ -249,7 +235,7 @@ KTEST(mm, munmap_partial)
 KTEST(mm, mprotect_partial)
 {
 	bool ok;
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	s32 a = do_mmap(mm, 0, PAGE_SIZE * 3, RW, ANON);
 	for (u32 i = 0; i < 3; i++)
@@ -266,12 +252,12 @@ KTEST(mm, mprotect_partial)
 	KT_ASSERT_EQ(get32(a + PAGE_SIZE, &ok), 2);   /* the page survived PROT_NONE */
 	KT_ASSERT_EQ(put32(a + PAGE_SIZE, 5), 0);
 	KT_ASSERT_EQ(do_mprotect(mm, a + 3 * PAGE_SIZE, PAGE_SIZE, RW), -ENOMEM);
-	leave_mm(mm);
+	test_mm_leave(mm);
 }
 
 KTEST(mm, bad_arguments)
 {
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	KT_ASSERT_EQ(do_mmap(mm, 0xc0000000, PAGE_SIZE, RW, ANON | MAP_FIXED), -EINVAL);
 	KT_ASSERT_EQ(do_mmap(mm, 0x10000001, PAGE_SIZE, RW, ANON | MAP_FIXED), -EINVAL);
@@ -283,7 +269,7 @@ KTEST(mm, bad_arguments)
 	KT_ASSERT_EQ(copy_to_user(0xc0100000, "x", 1), 1);       /* kernel address */
 	KT_ASSERT_EQ(copy_to_user(0x20000000, "x", 1), 1);       /* no VMA */
 	KT_ASSERT_EQ(copy_to_user(0xfffffff0, "xxxxxxxxxxxxxxxxxxxx", 20), 20); /* wraps */
-	leave_mm(mm);
+	test_mm_leave(mm);
 }
 
 /*
@@ -295,7 +281,7 @@ KTEST(mm, highpte_1gib_no_lowmem)
 {
 	if (!zones[ZONE_HIGHMEM].managed_pages)
 		KT_SKIP("no HighMem in this run (boot with more than 896 MiB)");
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	s32 a = do_mmap(mm, 0, GIB(1), RW, ANON);
 	KT_ASSERT_GT(a, 0);
@@ -316,7 +302,7 @@ KTEST(mm, highpte_1gib_no_lowmem)
 		KT_ASSERT_EQ(mm->pte_pages_highmem, 0);
 		KT_ASSERT_GE(used, (u64)tables * MMUPAGE_SIZE);
 	}
-	leave_mm(mm);
+	test_mm_leave(mm);
 }
 
 /*
@@ -331,7 +317,7 @@ KTEST(mm, anon_vma_links)
 #else
 	bool wr;
 	u32 live = rmap_stats.anon_vmas;
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	s32 a = do_mmap(mm, 0, PAGE_SIZE * 4, RW, ANON);
 	struct vm_area_struct *v = find_vma(mm, a);
@@ -361,7 +347,7 @@ KTEST(mm, anon_vma_links)
 	switch_mm(child, NULL);
 	mmput(child);
 	KT_ASSERT_EQ(anon_vma_count(av), 2);
-	leave_mm(mm);
+	test_mm_leave(mm);
 	KT_ASSERT_EQ(rmap_stats.anon_vmas, live);
 #endif
 }
@@ -392,7 +378,7 @@ KTEST(mm, pte_chain_links)
 	bool wr;
 	u32 blocks = rmap_stats.chains;
 	struct mm_struct *mms[8];
-	mms[0] = enter_new_mm();
+	mms[0] = test_mm_enter();
 	KT_ASSERT(mms[0]);
 	s32 a = do_mmap(mms[0], 0, PAGE_SIZE * 2, RW, ANON);
 	put32(a, 1);
@@ -429,7 +415,7 @@ KTEST(mm, pte_chain_links)
 	KT_ASSERT(PageFlag(pg, PG_direct));
 	KT_ASSERT_RMAP_OK(pg);
 	KT_ASSERT_EQ(rmap_stats.chains, blocks);
-	leave_mm(mms[0]);
+	test_mm_leave(mms[0]);
 #endif
 }
 
@@ -445,7 +431,7 @@ KTEST(mm, try_to_unmap_fork_chain)
 	bool wr, ok;
 
 	snap(&base);
-	mms[0] = enter_new_mm();
+	mms[0] = test_mm_enter();
 	KT_ASSERT(mms[0]);
 	s32 a = do_mmap(mms[0], 0, PAGE_SIZE * 2, RW, ANON);
 	put32(a, 0x1111);
@@ -489,7 +475,7 @@ KTEST(mm, pte_pointer_dies_at_unmap)
 	if (!CONFIG_HIGHPTE || !CONFIG_DEBUG)
 		KT_SKIP(CONFIG_HIGHPTE ? "a non-debug build keeps the slot mapped after pte_unmap"
 				       : "PTEs are reached through the direct map in this variant");
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	s32 a = do_mmap(mm, 0, PAGE_SIZE, RW, ANON);
 	KT_ASSERT_EQ(put32(a, 3), 0);
@@ -503,14 +489,14 @@ KTEST(mm, pte_pointer_dies_at_unmap)
 	KT_ASSERT_EQ(last_fixup.count, before + 1);
 	KT_ASSERT_EQ(last_fixup.vector, VEC_PF);
 	KT_ASSERT_EQ(last_fixup.cr2, (u32)pte);
-	leave_mm(mm);
+	test_mm_leave(mm);
 }
 
 /* A window maps one cluster: shared and private memory may not meet inside
  * one (pgcl4); with 4 KiB pages there is nothing to refuse. */
 KTEST(mm, shared_windows_stay_whole)
 {
-	struct mm_struct *mm = enter_new_mm();
+	struct mm_struct *mm = test_mm_enter();
 	KT_ASSERT(mm);
 	s32 sh = do_mmap(mm, 0, MMUPAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS);
 	KT_ASSERT_GT(sh, 0);
@@ -522,14 +508,14 @@ KTEST(mm, shared_windows_stay_whole)
 		KT_ASSERT_EQ(next, sh + MMUPAGE_SIZE);
 	}
 	KT_ASSERT_EQ(do_mmap(mm, sh + PAGE_SIZE, MMUPAGE_SIZE, RW, ANON | MAP_FIXED), sh + (s32)PAGE_SIZE);
-	leave_mm(mm);
+	test_mm_leave(mm);
 }
 
 /* Shared memory mapped PROT_NONE is shared all the same once opened up. */
 KTEST(mm, shared_prot_none_after_fork)
 {
 	bool ok;
-	struct mm_struct *parent = enter_new_mm();
+	struct mm_struct *parent = test_mm_enter();
 	KT_ASSERT(parent);
 	s32 a = do_mmap(parent, 0, PAGE_SIZE, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS);
 	KT_ASSERT_GT(a, 0);
@@ -543,5 +529,5 @@ KTEST(mm, shared_prot_none_after_fork)
 	KT_ASSERT_EQ(get32(a, &ok), 7);
 	switch_mm(parent, NULL);
 	mmput(child);
-	leave_mm(parent);
+	test_mm_leave(parent);
 }

@@ -3,6 +3,7 @@
 #include "selftest/ktest.h"
 #include "kernel/task.h"
 #include "kernel/user.h"
+#include "mm/mm.h"
 
 /* Starts prog(arg); its pid, or -1 (with a test failure) if it could not start. */
 int urun_start(const char *prog, u32 arg)
@@ -52,4 +53,19 @@ bool urun_checks_ok(void)
 
 	ktest_diag("ring-3 assertions: %u passed, %u failed", c.passes, c.failures);
 	return c.failures == 0 && c.passes > 0;
+}
+
+struct mm_struct *test_mm_enter(void)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	if (mm)
+		switch_mm(NULL, mm);
+	return mm;
+}
+
+void test_mm_leave(struct mm_struct *mm)
+{
+	switch_mm(mm, NULL);
+	mmput(mm);
 }

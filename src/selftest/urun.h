@@ -1,4 +1,4 @@
-/* Running ring-3 test programs from a kernel test (the user and swap suites). */
+/* Running ring-3 test programs and address spaces from a kernel test. */
 #ifndef SELFTEST_URUN_H
 #define SELFTEST_URUN_H
 #include "lib/types.h"
@@ -14,5 +14,11 @@ void urun_reap_all(void);
 int urun_run(const char *prog, u32 arg);
 /* The ring-3 assertions since the counts were last read: all passed, and some ran. */
 bool urun_checks_ok(void);
+
+struct mm_struct;
+/* A fresh address space, made current on this CPU (a CR3 load); NULL if out of memory. */
+struct mm_struct *test_mm_enter(void);
+/* Back to the kernel's page tables, and the address space dropped. */
+void test_mm_leave(struct mm_struct *mm);
 
 #endif
