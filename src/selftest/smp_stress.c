@@ -23,7 +23,7 @@
  *
  * Needs two online CPUs and a swap device (swap=highmem is the default when
  * the machine has HighMem).  stress=N sets the page-out attempts (default
- * 40; make check also runs 400 under QEMU); seed=N the random choices.  Then the kernel writes the readers'
+ * 20; make check also runs 200 under QEMU); seed=N the random choices.  Then the kernel writes the readers'
  * stop words (SR_CTRL) and collects them.
  */
 #include "selftest/ktest.h"
@@ -167,7 +167,7 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 {
 	int pids[MAX_READERS], n = 0;
 	struct page *held[POISON_HELD];
-	u32 nheld = 0, steps = boot_opts.stress_steps ? boot_opts.stress_steps : 40;
+	u32 nheld = 0, steps = boot_opts.stress_steps ? boot_opts.stress_steps : 20;
 	struct run_counts c = { 0 };
 
 	if (!CONFIG_SMP || smp_info.online < 2)
