@@ -1,5 +1,6 @@
 /* anon_vma reverse mapping (see rmap.h); RMAP=pte_chain builds rmap_pte_chain.c instead. */
 #include "mm/rmap.h"
+#include "mm/rmap_slot.h"
 #include "mm/slab.h"
 #include "mm/highpte.h"
 #include "mm/memory.h"
@@ -111,12 +112,6 @@ static pte_t *map_window(struct page *page, struct vm_area_struct *vma, u32 *w)
 	return pte_offset_map(pmd, *w);
 }
 
-/* Does slot i of a window hold frame i of page (present or PROT_NONE)? */
-static bool slot_maps(pte_t e, struct page *page, u32 i)
-{
-	return (pte_val(e) & (_PAGE_PRESENT | _PAGE_PROTNONE)) && pte_frame(e) == page_to_frame(page) + i;
-}
-
 int try_to_unmap(struct page *page, u64 replacement)
 {
 	struct anon_vma *av = page_anon_vma(page);
@@ -135,20 +130,13 @@ int try_to_unmap(struct page *page, u64 replacement)
 		bool cleared = false, left = false;
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
-			if (!slot_maps(wp[i], page, i))
+			if (!rmap_slot_maps(wp[i], page, i))
 				continue;
 			if (a < vma->vm_start || a >= vma->vm_end) {
 				left = true; /* another VMA of this mm: its turn comes */
 				continue;
 			}
-			pte_t old = ptep_get_and_clear(&wp[i]);
-			if (pte_dirty(old))
-				SetPageFlag(page, PG_dirty);
-			if (replacement)
-				set_pte(&wp[i], __pte(replacement));
-			flush_user_page(mm, a);
-			audit_gone(AUDIT_TRY_TO_UNMAP, a, pte_frame(old));
-			rmap_stats.ptes_unmapped++;
+			rmap_clear_slot(mm, &wp[i], page, a, replacement);
 			cleared = true;
 		}
 		pte_unmap(wp);
@@ -180,7 +168,7 @@ int page_referenced(struct page *page)
 			continue;
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
-			if (a < vma->vm_start || a >= vma->vm_end || !slot_maps(wp[i], page, i) ||
+			if (a < vma->vm_start || a >= vma->vm_end || !rmap_slot_maps(wp[i], page, i) ||
 			    !pte_young(wp[i]))
 				continue;
 			ptep_clear_young(&wp[i]); /* atomic: keeps a D bit set meanwhile */

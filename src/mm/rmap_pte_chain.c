@@ -30,6 +30,7 @@
  * used a bit of page->flags).
  */
 #include "mm/rmap.h"
+#include "mm/rmap_slot.h"
 #include "mm/slab.h"
 #include "mm/memory.h"
 #include "mm/page_alloc.h"
@@ -258,12 +259,6 @@ static struct mm_struct *entry_mm(pte_addr_t pa)
 	return mm;
 }
 
-/* Does slot i of a window hold frame i of page (present or PROT_NONE)? */
-static bool slot_maps(pte_t e, struct page *page, u32 i)
-{
-	return (pte_val(e) & (_PAGE_PRESENT | _PAGE_PROTNONE)) && pte_frame(e) == page_to_frame(page) + i;
-}
-
 int try_to_unmap(struct page *page, u64 replacement)
 {
 	u32 w = page->index << MMUPAGE_SHIFT;
@@ -277,16 +272,9 @@ int try_to_unmap(struct page *page, u64 replacement)
 		u32 cleared = 0;
 		rmap_stats.vmas_walked++;
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
-			if (!slot_maps(wp[i], page, i))
+			if (!rmap_slot_maps(wp[i], page, i))
 				continue;
-			pte_t old = ptep_get_and_clear(&wp[i]);
-			if (pte_dirty(old))
-				SetPageFlag(page, PG_dirty);
-			if (replacement)
-				set_pte(&wp[i], __pte(replacement));
-			flush_user_page(mm, w + i * MMUPAGE_SIZE);
-			audit_gone(AUDIT_TRY_TO_UNMAP, w + i * MMUPAGE_SIZE, pte_frame(old));
-			rmap_stats.ptes_unmapped++;
+			rmap_clear_slot(mm, &wp[i], page, w + i * MMUPAGE_SIZE, replacement);
 			cleared++;
 		}
 		unmap_entry(wp);
@@ -324,7 +312,7 @@ static int referenced_one(struct page *page, pte_addr_t pa)
 
 	rmap_stats.vmas_walked++;
 	for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
-		if (!slot_maps(wp[i], page, i) || !pte_young(wp[i]))
+		if (!rmap_slot_maps(wp[i], page, i) || !pte_young(wp[i]))
 			continue;
 		ptep_clear_young(&wp[i]); /* atomic: keeps a D bit set meanwhile */
 		/* A cached translation would let accesses go unrecorded (SDM 4.8). */
@@ -353,7 +341,7 @@ static int entry_ok(struct page *page, pte_addr_t pa)
 	pte_t *wp = map_entry(pa);
 	int ok = 0;
 	for (u32 i = 0; i < PAGE_MMUCOUNT; i++)
-		ok |= slot_maps(wp[i], page, i);
+		ok |= rmap_slot_maps(wp[i], page, i);
 	unmap_entry(wp);
 	return ok;
 }
