@@ -232,12 +232,20 @@ def failure_details(result):
     return lines
 
 
-def refusal_check(tally: Tally, label: str, run) -> None:
-    """A Pentium has no PAE: the PAE kernel must refuse, saying so."""
+def one_check_run(tally: Tally, label: str, run):
+    """Run a guest whose outcome is one check; None (and that check failed)
+    if the harness could not run it."""
     try:
-        result = run.run()
+        return run.run()
     except harness.HarnessError as e:
         tally.check(label, False, str(e))
+        return None
+
+
+def refusal_check(tally: Tally, label: str, run) -> None:
+    """A Pentium has no PAE: the PAE kernel must refuse, saying so."""
+    result = one_check_run(tally, label, run)
+    if result is None:
         return
     ok = result.status == 'refused' and 'no PAE' in result.reason and not result.problems
     tally.check(label, ok, f'expected a refusal with "no PAE", got {result.verdict()}',
@@ -276,10 +284,8 @@ def break_check(what: str):
     """(k) A run of a broken kernel passes this check when the stress suite
     failed because of the bug."""
     def check(tally: Tally, label: str, run) -> None:
-        try:
-            result = run.run()
-        except harness.HarnessError as e:
-            tally.check(label, False, str(e))
+        result = one_check_run(tally, label, run)
+        if result is None:
             return
         sign, pattern = BREAKS[what]
         caught = result.status != 'pass' and bool(pattern.search(result.output))
@@ -293,10 +299,8 @@ def conformance_check(pattern: str, must_fail: bool):
     pattern; or, with a wrong rule in the model, conformance.access_rights
     fails and the output shows pattern (the mismatches that rule causes)."""
     def check(tally: Tally, label: str, run) -> None:
-        try:
-            result = run.run()
-        except harness.HarnessError as e:
-            tally.check(label, False, str(e))
+        result = one_check_run(tally, label, run)
+        if result is None:
             return
         shown = re.search(pattern, result.output, re.M) is not None
         if must_fail:
@@ -318,10 +322,8 @@ def audit_check(must_fail: bool):
     failed a kmap_atomic point."""
     def check(tally: Tally, label: str, run) -> None:
         if must_fail:               # one check: the failure is the expected outcome
-            try:
-                result = run.run()
-            except harness.HarnessError as e:
-                tally.check(label, False, str(e))
+            result = one_check_run(tally, label, run)
+            if result is None:
                 return
         else:                       # every test case counts, and the verdict once more
             result = count_run(tally, label, run)
@@ -381,10 +383,8 @@ def smp_break_kernel() -> Path:
 def smp_break_check(tally: Tally, label: str, run) -> None:
     """(q) The kernel without shootdown IPIs: the SMP stress suite must fail
     because a reader saw poison through a stale translation."""
-    try:
-        result = run.run()
-    except harness.HarnessError as e:
-        tally.check(label, False, str(e))
+    result = one_check_run(tally, label, run)
+    if result is None:
         return
     caught = result.status == 'fail' and bool(SMP_BREAK_SIGN.search(result.output))
     tally.check(label, caught, f'expected a failure with a stale read, got {result.verdict()}',

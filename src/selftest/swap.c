@@ -157,33 +157,6 @@ struct baseline {
 	int tasks;
 };
 
-/* Sums the objects in use and the pages over kmem_cache_print_stats' lines. */
-static void slab_totals(u32 *objs, u32 *pages)
-{
-	static char buf[8192];
-
-	printk_capture_start(buf, sizeof(buf));
-	kmem_cache_print_stats();
-	size_t len = printk_capture_stop();
-	buf[MIN(len, sizeof(buf) - 1)] = 0;
-	*objs = *pages = 0;
-	for (const char *p = buf; (p = strstr(p, "slab: ")); p++) {
-		const char *o = strstr(p, " objs "), *g = strstr(p, " pages ");
-		u64 v;
-		size_t n;
-		if (!o || !g)
-			break;
-		for (n = 0; o[6 + n] >= '0' && o[6 + n] <= '9'; n++)
-			;
-		if (parse_u64(o + 6, n, &v))
-			*objs += (u32)v;
-		for (n = 0; g[7 + n] >= '0' && g[7 + n] <= '9'; n++)
-			;
-		if (parse_u64(g + 7, n, &v))
-			*pages += (u32)v;
-	}
-}
-
 /* A throwaway address space, forked once: caches created on first use
  * (the PDPT cache under PAE...) exist before any baseline is taken. */
 static void warm_up(void)
@@ -206,7 +179,7 @@ static void snapshot(struct baseline *b)
 
 	warm_up();
 	task_cache_shrink();
-	slab_totals(&b->slab_objs, &slab_pages);
+	kmem_cache_totals(&b->slab_objs, &slab_pages);
 	preempt_disable();
 	drain_local_pages();
 	b->free_or_slab = nr_free_pages() + slab_pages;
