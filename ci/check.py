@@ -55,8 +55,10 @@
       SMP stress suite's long run (smp_stress.* stress=200), and an smp
       variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
       stress suite must fail with a stale read (under QEMU and under Bochs);
-      the same variant built with BREAK=zone-lock (the page allocator without
-      its zone lock): suite smp_alloc must fail under Bochs with 4 CPUs
+      the allocator suite smp_alloc with 2000 rounds under QEMU with a thread
+      per vCPU (the CPUs truly in parallel); the same variant built with
+      BREAK=zone-lock (the page allocator without its zone lock): smp_alloc
+      must fail under Bochs with 4 CPUs and under QEMU with a thread per vCPU
       (QEMU's single-threaded TCG switches vCPUs too seldom to show it)
 
 Counting: every KTAP test case of every guest run is one passed or failed
@@ -117,6 +119,7 @@ SMP_BREAK_VARIANT = '4g-highpte-smp-nopreempt-pgcl1'
 SMP_BREAK_SIGN = re.compile(r'stale read: page \d+ word \d+ = dead')
 # BREAK=zone-lock: smp_alloc's threads started, then the test failed or the
 # kernel panicked (the buddy lists' corruption usually faults in buddy_alloc).
+SMP_ALLOC_ROUNDS = 2000
 ZONE_BREAK_STARTED = re.compile(r'^# \d+ threads, \d+ rounds each', re.M)
 ZONE_BREAK_SIGN = re.compile(r'not ok \d+ smp_alloc\.|PANIC')
 
@@ -547,6 +550,15 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
                      zone_break_check,
                      BochsRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_alloc.*',
                               kernel=smp_break_kernel('zone-lock'), name='check-break-zone-lock')))
+        jobs.append((2, f'(q) qemu {SMP_BREAK_VARIANT} BREAK=zone-lock -smp 4, a thread per vCPU: '
+                     'smp_alloc fails', zone_break_check,
+                     QemuRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_alloc.*', mttcg=True,
+                             kernel=smp_break_kernel('zone-lock'), name='check-break-zone-lock-qemu')))
+    # The allocators with a thread per vCPU: truly parallel CPUs (2 host cores).
+    jobs.append((10, f'(q) qemu {SMP_BREAK_VARIANT} -smp 4, a thread per vCPU: smp_alloc.* '
+                 f'stress={SMP_ALLOC_ROUNDS}', count_run,
+                 QemuRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, mttcg=True,
+                         args=f'tests=smp_alloc.* stress={SMP_ALLOC_ROUNDS}', name='check-smp-alloc-mttcg')))
     for v, mem in QEMU_SET:
         jobs.append((2, f'(g) qemu {v} -m {mem}', count_run,
                      QemuRun(v, mem=mem, cpus=cpus_for(v), name=f'check-qemu-{v}-{mem}')))
