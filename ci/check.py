@@ -548,7 +548,7 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
     if 'zone-lock' in breaks:
         jobs.append((8, f'(q) bochs {SMP_BREAK_VARIANT} BREAK=zone-lock CPUS=4: smp_alloc fails',
                      zone_break_check,
-                     BochsRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_alloc.*',
+                     BochsRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_alloc.* stress=300',
                               kernel=smp_break_kernel('zone-lock'), name='check-break-zone-lock')))
         jobs.append((2, f'(q) qemu {SMP_BREAK_VARIANT} BREAK=zone-lock -smp 4, a thread per vCPU: '
                      'smp_alloc fails', zone_break_check,
