@@ -17,7 +17,8 @@
  * stress=N sets the rounds per CPU (default 100: about half a second under
  * Bochs with 4 CPUs, in every smp run of make check); seed=N the random choices.
  * make BREAK=zone-lock builds the allocator without its zone lock: this
- * suite must then fail under QEMU -smp 4 (ci/check.py step q).
+ * suite must then fail (ci/check.py step q: under Bochs with 4 CPUs and under
+ * QEMU -smp 4 with a thread per vCPU).
  */
 #include "selftest/ktest.h"
 #include "arch/smpboot.h"
