@@ -6,7 +6,15 @@
  * already holds has a lower level.  Debug builds keep a per-CPU bitmask of
  * the levels held (the CPU cannot change under a held spinlock: taking one
  * disables preemption) and panic on a lock taken out of order, naming both.
- * Release builds keep no mask: mm_lock is spin_lock_irqsave.
+ * Release builds keep no mask.
+ *
+ * Interrupts stay off while any of these locks is held, so the holder can
+ * be neither preempted (the tick cannot come; preempt_check_resched does
+ * nothing with interrupts off) nor moved to another CPU: unlike
+ * spin_lock_irqsave, the mm locks keep no preemption count, and read the
+ * CPU number (an APIC register read in smp variants) once.  The _irqs_off
+ * forms are for callers that turned interrupts off already.  In up variants
+ * a lock is the interrupt flag (and the debug mask) only.
  */
 #ifndef MM_MM_LOCKS_H
 #define MM_MM_LOCKS_H
@@ -26,23 +34,36 @@ enum mm_lock_level {
 extern u32 mm_locks_held[NR_CPUS];
 void mm_lock_order_panic(enum mm_lock_level want, u32 held);
 
-static inline u32 mm_lock(spinlock_t *l, enum mm_lock_level level)
+/* Interrupts are off on cpu (this CPU). */
+static inline void mm_lock_irqs_off(spinlock_t *l, enum mm_lock_level level, int cpu)
 {
-	u32 flags = spin_lock_irqsave(l);
 	if (CONFIG_DEBUG) {
-		u32 *held = &mm_locks_held[smp_processor_id()];
+		u32 *held = &mm_locks_held[cpu];
 		if (*held >> level)
 			mm_lock_order_panic(level, *held);
 		*held |= 1u << level;
 	}
+	raw_spin_lock(l);
+}
+
+static inline void mm_unlock_irqs_off(spinlock_t *l, enum mm_lock_level level, int cpu)
+{
+	raw_spin_unlock(l);
+	if (CONFIG_DEBUG)
+		mm_locks_held[cpu] &= ~(1u << level);
+}
+
+static inline u32 mm_lock(spinlock_t *l, enum mm_lock_level level)
+{
+	u32 flags = local_irq_save();
+	mm_lock_irqs_off(l, level, smp_processor_id());
 	return flags;
 }
 
 static inline void mm_unlock(spinlock_t *l, enum mm_lock_level level, u32 flags)
 {
-	if (CONFIG_DEBUG)
-		mm_locks_held[smp_processor_id()] &= ~(1u << level);
-	spin_unlock_irqrestore(l, flags);
+	mm_unlock_irqs_off(l, level, smp_processor_id());
+	local_irq_restore(flags);
 }
 
 #endif

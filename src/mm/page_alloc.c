@@ -45,26 +45,18 @@ static struct zone *page_zone(const struct page *p)
 	return &zones[page_zonenum(p)];
 }
 
-/* The zone's lock.  make BREAK=zone-lock leaves it out (a deliberate bug
- * suite smp_alloc must catch): interrupts still go off, preemption too. */
-static u32 zone_lock(struct zone *z)
+/* The zone's lock, interrupts off on cpu.  make BREAK=zone-lock leaves it
+ * out (a deliberate bug suite smp_alloc must catch); interrupts still go off. */
+static void zone_lock(struct zone *z, int cpu)
 {
-	if (CONFIG_BREAK_ZONE_LOCK) {
-		u32 flags = local_irq_save();
-		preempt_disable();
-		return flags;
-	}
-	return mm_lock(&z->lock, MM_LOCK_ZONE);
+	if (!CONFIG_BREAK_ZONE_LOCK)
+		mm_lock_irqs_off(&z->lock, MM_LOCK_ZONE, cpu);
 }
 
-static void zone_unlock(struct zone *z, u32 flags)
+static void zone_unlock(struct zone *z, int cpu)
 {
-	if (CONFIG_BREAK_ZONE_LOCK) {
-		local_irq_restore(flags);
-		preempt_enable();
-		return;
-	}
-	mm_unlock(&z->lock, MM_LOCK_ZONE, flags);
+	if (!CONFIG_BREAK_ZONE_LOCK)
+		mm_unlock_irqs_off(&z->lock, MM_LOCK_ZONE, cpu);
 }
 
 /* Puts a free block on its list. */
@@ -138,13 +130,14 @@ static bool zone_watermark_ok(const struct zone *z, unsigned order, gfp_t gfp, b
 	return z->free_pages >= want && z->free_pages - want >= min;
 }
 
-/* Moves up to batch pages from the buddy lists to the hot list.  Only an
- * atomic request may dip into the atomic reserve, and then for one page. */
-static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp, bool fallback)
+/* Moves up to batch pages from the buddy lists to the hot list (its lock
+ * held, interrupts off on cpu).  Only an atomic request may dip into the
+ * atomic reserve, and then for one page. */
+static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp, bool fallback, int cpu)
 {
 	u32 batch = pcp->batch;
 
-	u32 flags = zone_lock(z);
+	zone_lock(z, cpu);
 	if (!zone_watermark_ok(z, 0, gfp & ~__GFP_ATOMIC, fallback))
 		batch = zone_watermark_ok(z, 0, gfp, fallback) ? 1 : 0;
 	for (u32 i = 0; i < batch && zone_watermark_ok(z, 0, gfp, fallback); i++) {
@@ -155,18 +148,19 @@ static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp, boo
 		list_add_tail(&p->lru, &pcp->list);
 		pcp->count++;
 	}
-	zone_unlock(z, flags);
+	zone_unlock(z, cpu);
 	pcp->refills++;
 }
 
-/* Returns count pages from the tail (the coldest) of the hot list (its lock held). */
-static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count)
+/* Returns count pages from the tail (the coldest) of the hot list (its lock
+ * held, interrupts off on cpu). */
+static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count, int cpu)
 {
 	bool drained = false;
 
 	if (!pcp->count)
 		return;
-	u32 flags = zone_lock(z);
+	zone_lock(z, cpu);
 	while (count-- && pcp->count) {
 		struct page *p = list_entry(pcp->list.prev, struct page, lru);
 		list_del(&p->lru);
@@ -175,7 +169,7 @@ static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count)
 		buddy_free(z, p, 0);
 		drained = true;
 	}
-	zone_unlock(z, flags);
+	zone_unlock(z, cpu);
 	if (drained)
 		pcp->drains++;
 }
@@ -184,11 +178,12 @@ static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool f
 {
 	struct page *p = NULL;
 	if (order == 0) {
-		u32 flags = local_irq_save(); /* this CPU's list: no migration until the lock */
-		struct per_cpu_pages *pcp = &z->pcp[smp_processor_id()];
-		u32 pflags = mm_lock(&pcp->lock, MM_LOCK_PCP);
+		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
+		int cpu = smp_processor_id();
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
 		if (!pcp->count)
-			pcp_refill(z, pcp, gfp, fallback);
+			pcp_refill(z, pcp, gfp, fallback, cpu);
 		else
 			pcp->hits++;
 		if (pcp->count) {
@@ -197,14 +192,17 @@ static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool f
 			ClearPageFlag(p, PG_pcp);
 			pcp->count--;
 		}
-		mm_unlock(&pcp->lock, MM_LOCK_PCP, pflags);
+		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
 		local_irq_restore(flags);
 		return p;
 	}
-	u32 flags = zone_lock(z);
+	u32 flags = local_irq_save();
+	int cpu = smp_processor_id();
+	zone_lock(z, cpu);
 	if (zone_watermark_ok(z, order, gfp, fallback))
 		p = buddy_alloc(z, order);
-	zone_unlock(z, flags);
+	zone_unlock(z, cpu);
+	local_irq_restore(flags);
 	return p;
 }
 
@@ -310,20 +308,24 @@ static void free_pages_ok(struct page *page, unsigned order)
 	page->mapping = NULL;
 	page->mapcount = -1;
 	if (order == 0) {
-		u32 flags = local_irq_save(); /* this CPU's list: no migration until the lock */
-		struct per_cpu_pages *pcp = &z->pcp[smp_processor_id()];
-		u32 pflags = mm_lock(&pcp->lock, MM_LOCK_PCP);
+		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
+		int cpu = smp_processor_id();
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
 		SetPageFlag(page, PG_pcp);
 		list_add(&page->lru, &pcp->list);
 		if (++pcp->count > pcp->high)
-			pcp_drain(z, pcp, pcp->batch);
-		mm_unlock(&pcp->lock, MM_LOCK_PCP, pflags);
+			pcp_drain(z, pcp, pcp->batch, cpu);
+		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
 		local_irq_restore(flags);
 		return;
 	}
-	u32 flags = zone_lock(z);
+	u32 flags = local_irq_save();
+	int cpu = smp_processor_id();
+	zone_lock(z, cpu);
 	buddy_free(z, page, order);
-	zone_unlock(z, flags);
+	zone_unlock(z, cpu);
+	local_irq_restore(flags);
 }
 
 static void free_debug_check(struct page *page, unsigned order, bool lru_ok)
@@ -423,9 +425,12 @@ void drain_all_pages(void)
 	for (int i = 0; i < MAX_NR_ZONES; i++)
 		for (int c = 0; c < (int)ARRAY_SIZE(zones[i].pcp); c++) {
 			struct per_cpu_pages *pcp = &zones[i].pcp[c];
-			u32 flags = mm_lock(&pcp->lock, MM_LOCK_PCP);
-			pcp_drain(&zones[i], pcp, pcp->count);
-			mm_unlock(&pcp->lock, MM_LOCK_PCP, flags);
+			u32 flags = local_irq_save();
+			int cpu = smp_processor_id();
+			mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+			pcp_drain(&zones[i], pcp, pcp->count, cpu);
+			mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+			local_irq_restore(flags);
 		}
 }
 

@@ -6,13 +6,13 @@
  * round after round, takes a random batch of objects -- single pages (HighMem
  * ones stamped through kmap_atomic), blocks of 2-8 pages, kmalloc objects of
  * 16 bytes to two pages, swap slots bound to a page of its own through the
- * swap cache -- stamps each (owner and sequence number, in its first and
+ * swap cache, pages put on the LRU lists (put_page takes them off) -- stamps each (owner and sequence number, in its first and
  * last word), checks every stamp after the whole batch is out, and again
  * just before freeing each.  An object handed to two CPUs at once shows as
  * a stamp of the other owner; a swap slot handed out twice as a cache entry
  * that is not the thread's page.  Afterwards (kernel lock held, every hot
- * list drained): free pages, kmalloc objects and swap slots in use are back
- * to their values before, and each zone's buddy lists agree with its counts.
+ * list drained): free pages, kmalloc objects, swap slots in use and the LRU
+ * lists' lengths are back to their values before, and each zone's buddy lists agree with its counts.
  *
  * stress=N sets the rounds per CPU (default 100: about half a second under
  * Bochs with 4 CPUs, in every smp run of make check); seed=N the random choices.
@@ -31,11 +31,12 @@
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
 #include "mm/swap.h"
+#include "mm/vmscan.h"
 
 #define BATCH 24
 #define DEFAULT_ROUNDS 100
 
-enum obj_kind { OBJ_PAGE_HIGH, OBJ_PAGE, OBJ_BLOCK, OBJ_KMALLOC, OBJ_SWAP, OBJ_KINDS };
+enum obj_kind { OBJ_PAGE_HIGH, OBJ_PAGE, OBJ_BLOCK, OBJ_KMALLOC, OBJ_SWAP, OBJ_LRU, OBJ_KINDS };
 
 struct obj {
 	enum obj_kind kind;
@@ -74,7 +75,7 @@ static void report(const struct obj *o, const char *what, u32 seen)
 static void stamp(struct obj *o, bool write)
 {
 	u32 *w[2];
-	bool high = o->kind == OBJ_PAGE_HIGH;
+	bool high = o->kind == OBJ_PAGE_HIGH || o->kind == OBJ_LRU; /* maybe HighMem */
 	u32 *va = high ? kmap_atomic(o->page, KM_USER0) : o->va;
 
 	w[0] = va;
@@ -107,14 +108,17 @@ static bool take(struct obj *o, u32 *r)
 	case OBJ_PAGE:
 	case OBJ_BLOCK:
 	case OBJ_SWAP:
+	case OBJ_LRU: {
+		bool high = o->kind == OBJ_PAGE_HIGH || o->kind == OBJ_LRU;
 		o->order = o->kind == OBJ_BLOCK ? 1 + next_rand(r) % 3 : 0;
-		o->page = alloc_pages(o->kind == OBJ_PAGE_HIGH ? GFP_HIGHUSER | __GFP_NOWARN
-							      : GFP_KERNEL | __GFP_NOWARN, o->order);
+		o->page = alloc_pages((high ? GFP_HIGHUSER : GFP_KERNEL) | __GFP_NOWARN, o->order);
 		if (!o->page)
 			return false;
 		o->va = lowmem_page_address(o->page);
 		/* kmap_atomic maps a cluster's first 4 KiB frame (mm/highmem.h) */
-		o->words = (o->kind == OBJ_PAGE_HIGH ? MMUPAGE_SIZE : PAGE_SIZE << o->order) / 4;
+		o->words = (high ? MMUPAGE_SIZE : PAGE_SIZE << o->order) / 4;
+		if (o->kind == OBJ_LRU)
+			lru_cache_add(o->page); /* not anonymous: reclaim would put it back */
 		if (o->kind == OBJ_SWAP) {
 			o->entry = get_swap_slot();
 			if (!o->entry.val) {
@@ -124,6 +128,7 @@ static bool take(struct obj *o, u32 *r)
 			add_to_swap_cache(o->page, o->entry);
 		}
 		return true;
+	}
 	case OBJ_KMALLOC: {
 		u32 size = 16u << (next_rand(r) % 9); /* 16 bytes .. 4 KiB */
 		if (next_rand(r) % 8 == 0)
@@ -147,6 +152,9 @@ static void give_back(struct obj *o)
 		break;
 	case OBJ_KMALLOC:
 		kfree(o->va);
+		break;
+	case OBJ_LRU:
+		put_page(o->page); /* the last reference: off the list, then freed */
 		break;
 	default:
 		__free_pages(o->page, o->order);
@@ -248,7 +256,7 @@ KTEST(smp_alloc, every_cpu_allocates_at_once)
 	u32 kmalloc0 = kmalloc_in_use();
 	drain_all_pages();
 	u32 free0 = nr_free_pages();
-	u32 slots0 = swap_active() ? swap_active()->inuse : 0;
+	u32 slots0 = swap_active() ? swap_active()->inuse : 0, lru0 = nr_active + nr_inactive;
 	for (u32 cpu = 0; cpu < smp_info.online; cpu++)
 		KT_ASSERT(kthread_create_on("smp-alloc", hammer_fn, (void *)cpu, (int)cpu) != NULL);
 	while (do_wait(NULL) > 0)
@@ -267,4 +275,5 @@ KTEST(smp_alloc, every_cpu_allocates_at_once)
 	KT_EXPECT(!why[0]);
 	KT_EXPECT_EQ(nr_free_pages(), free0);
 	KT_EXPECT_EQ(swap_active() ? swap_active()->inuse : 0, slots0);
+	KT_EXPECT_EQ(nr_active + nr_inactive, lru0);
 }
