@@ -37,9 +37,9 @@
  *       -> a slab cache's lock (slab.c; one at a time)
  *       -> a hot list's lock (page_alloc.c: pcp, per zone and CPU)
  *       -> a zone's lock    (page_alloc.c: buddy lists, free_pages)
- * All of them are ticket spinlocks taken with interrupts off (up variants:
- * interrupts off and the preemption count only); none is held across a
- * sleep or across I/O.  pkmap's lock, printk's lock, sched_lock and the TLB
+ * All of them are ticket spinlocks held with interrupts off, which also
+ * keeps the holder from being preempted or migrated (mm/mm_locks.h; up
+ * variants: the interrupt flag only); none is held across a sleep or I/O.  pkmap's lock, printk's lock, sched_lock and the TLB
  * shootdown lock are leaves outside this order (nothing above is taken under
  * them).
  */
