@@ -55,7 +55,7 @@
       SMP stress suite's long run (smp_stress.* stress=200), and an smp
       variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
       stress suite must fail with a stale read (under QEMU and under Bochs);
-      the allocator suite smp_alloc with 2000 rounds under QEMU with a thread
+      the allocator suite smp_alloc with 1000 rounds under QEMU with a thread
       per vCPU (the CPUs truly in parallel); the same variant built with
       BREAK=zone-lock (the page allocator without its zone lock): smp_alloc
       must fail under Bochs with 4 CPUs and under QEMU with a thread per vCPU
@@ -119,7 +119,7 @@ SMP_BREAK_VARIANT = '4g-highpte-smp-nopreempt-pgcl1'
 SMP_BREAK_SIGN = re.compile(r'stale read: page \d+ word \d+ = dead')
 # BREAK=zone-lock: smp_alloc's threads started, then the test failed or the
 # kernel panicked (the buddy lists' corruption usually faults in buddy_alloc).
-SMP_ALLOC_ROUNDS = 2000
+SMP_ALLOC_ROUNDS = 1000
 ZONE_BREAK_STARTED = re.compile(r'^# \d+ threads, \d+ rounds each', re.M)
 ZONE_BREAK_SIGN = re.compile(r'not ok \d+ smp_alloc\.|PANIC')
 
