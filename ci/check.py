@@ -5,14 +5,13 @@
   (a) ci/test_harness.py: the harness's own tests
   (b) ci/test_flash.sh (when present)
   (d) every variant booted under Bochs with MEM=2048, the 64g ones also with
-      MEM=4608 (RAM above 4 GiB); SMP variants with 4 CPUs at MEM=2048 and
-      2 CPUs at MEM=4608 (so every 64g smp variant runs with both).  Reclaim and
+      MEM=4608 (RAM above 4 GiB); every smp variant with 4 CPUs (MEM=2048)
+      and with 2 CPUs (MEM=4608 for 64g, else 2048 again).  Reclaim and
       swap are exercised in every run (swap.reclaim_pressure and
       swap.fork_tree_unmap must pass, not skip: one more check per run):
       on the HighMem area where there is HighMem, on a small swap disk in
-      the nohighmem variants
-      Three smp variants without PAE (SMP_BOCHS2) also boot with 2 CPUs at
-      MEM=2048
+      the nohighmem variants.  The runs have the quick option: the two
+      longest cases do a sample of their work ((l) and (m) run them whole)
   (f) the default variant on a Pentium: must refuse with "no PAE"; up
       variants without PAE (nohighmem, 4g, 4g-highpte) boot on that Pentium
       (no local APIC SMP set-up, no PGE) and pass
@@ -51,7 +50,7 @@
       QEMU: at least 100,000 swap-outs with no checksum mismatch, on an ATA
       swap disk (a 64 MiB pgcl1 guest) and on the HighMem area (2 GiB,
       ballooned)
-  (q) SMP under QEMU with 4 CPUs: one smp variant per paging class, the
+  (q) SMP under QEMU with 4 CPUs: every smp variant, the
       SMP stress suite's long run (smp_stress.* stress=200), and an smp
       variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
       stress suite must fail with a stale read (under QEMU and under Bochs);
@@ -103,17 +102,15 @@ STRESS_SET = [('64g-highpte-up-preempt-pgcl4', 1001),
               ('64g-up-nopreempt-pgcl4', 1004),
               ('4g-highpte-up-preempt-pgcl1', 1005),
               ('nohighmem-up-nopreempt-pgcl4', 1006)]
-# (d): smp variants without PAE that also boot under Bochs with 2 CPUs
-# (MEM=2048; their matrix run has 4).
-SMP_BOCHS2 = ['4g-highpte-smp-nopreempt-pgcl1', '4g-smp-preempt-pgcl4', 'nohighmem-smp-nopreempt-pgcl1']
+# (d): every run has the quick option (conformance.access_rights samples every
+# 17th case, swap.reclaim_pressure touches half as much; (l) and (m) run them
+# whole).
+MATRIX_ARGS = 'quick'
 # (f): up variants without PAE that must pass on a Pentium (Bochs cpu model).
 PENTIUM_SET = ['nohighmem-up-nopreempt-pgcl1', '4g-up-preempt-pgcl4',
                '4g-highpte-up-nopreempt-pgcl4']
-# (q): smp variants under QEMU with 4 CPUs; the SMP stress suite's long run;
+# (q): every smp variant under QEMU with 4 CPUs; the SMP stress suite's long run;
 # the broken build (BREAK=shootdown) the SMP stress suite must catch.
-QEMU_SMP_SET = ['nohighmem-smp-preempt-pgcl4', '4g-smp-nopreempt-pgcl1',
-                '4g-highpte-smp-preempt-pgcl1', '64g-smp-preempt-pgcl1',
-                '64g-highpte-smp-nopreempt-pgcl4']
 SMP_STRESS_STEPS = 200
 SMP_BREAK_VARIANT = '4g-highpte-smp-nopreempt-pgcl1'
 SMP_BREAK_SIGN = re.compile(r'stale read: page \d+ word \d+ = dead')
@@ -204,9 +201,15 @@ def cpus_for(variant: str) -> int:
     return 2 if '-smp-' in variant else 1
 
 
-def matrix_cpus(variant: str, mem: int) -> int:
-    """(d): smp variants with 4 CPUs at MEM=2048, 2 at MEM=4608."""
-    return 4 if cpus_for(variant) > 1 and mem == 2048 else cpus_for(variant)
+def matrix_runs(variant: str):
+    """(d): (MEM, CPUS) of a variant's Bochs runs.  Every variant boots with
+    2 GiB (HighMem present: RAM above ~896 MiB); the 64g (PAE) ones also
+    with RAM above 4 GiB (Bochs' guest=4608 puts 512 MiB there).  An smp
+    variant runs with 4 CPUs at MEM=2048 and with 2 CPUs at MEM=4608 (64g)
+    or at 2048 again (the others)."""
+    if cpus_for(variant) == 1:
+        return [(2048, 1)] + ([(4608, 1)] if variant.startswith('64g') else [])
+    return [(2048, 4), (4608, 2) if variant.startswith('64g') else (2048, 2)]
 
 
 def count_run(tally: Tally, label: str, run) -> 'harness.Result':
@@ -239,12 +242,20 @@ def failure_details(result):
     return lines
 
 
-def refusal_check(tally: Tally, label: str, run) -> None:
-    """A Pentium has no PAE: the PAE kernel must refuse, saying so."""
+def one_check_run(tally: Tally, label: str, run):
+    """Run a guest whose outcome is one check; None (and that check failed)
+    if the harness could not run it."""
     try:
-        result = run.run()
+        return run.run()
     except harness.HarnessError as e:
         tally.check(label, False, str(e))
+        return None
+
+
+def refusal_check(tally: Tally, label: str, run) -> None:
+    """A Pentium has no PAE: the PAE kernel must refuse, saying so."""
+    result = one_check_run(tally, label, run)
+    if result is None:
         return
     ok = result.status == 'refused' and 'no PAE' in result.reason and not result.problems
     tally.check(label, ok, f'expected a refusal with "no PAE", got {result.verdict()}',
@@ -257,13 +268,6 @@ def image_check(tally: Tally, label: str, run) -> None:
     result = count_run(tally, label, run)
     ok = bool(result and result.ok)
     tally.count(int(ok), int(not ok))
-
-
-def matrix_mems(variant: str):
-    """Every variant boots with 2 GiB (HighMem present: RAM above ~896 MiB);
-    the 64g (PAE) ones also with RAM above 4 GiB (Bochs' guest=4608 puts
-    512 MiB there)."""
-    return (2048, 4608) if variant.startswith('64g') else (2048,)
 
 
 # (d): the nohighmem variants have no HighMem for a swap area: a swap disk.
@@ -290,10 +294,8 @@ def break_check(what: str):
     """(k) A run of a broken kernel passes this check when the stress suite
     failed because of the bug."""
     def check(tally: Tally, label: str, run) -> None:
-        try:
-            result = run.run()
-        except harness.HarnessError as e:
-            tally.check(label, False, str(e))
+        result = one_check_run(tally, label, run)
+        if result is None:
             return
         sign, pattern = BREAKS[what]
         caught = result.status != 'pass' and bool(pattern.search(result.output))
@@ -307,10 +309,8 @@ def conformance_check(pattern: str, must_fail: bool):
     pattern; or, with a wrong rule in the model, conformance.access_rights
     fails and the output shows pattern (the mismatches that rule causes)."""
     def check(tally: Tally, label: str, run) -> None:
-        try:
-            result = run.run()
-        except harness.HarnessError as e:
-            tally.check(label, False, str(e))
+        result = one_check_run(tally, label, run)
+        if result is None:
             return
         shown = re.search(pattern, result.output, re.M) is not None
         if must_fail:
@@ -332,10 +332,8 @@ def audit_check(must_fail: bool):
     failed a kmap_atomic point."""
     def check(tally: Tally, label: str, run) -> None:
         if must_fail:               # one check: the failure is the expected outcome
-            try:
-                result = run.run()
-            except harness.HarnessError as e:
-                tally.check(label, False, str(e))
+            result = one_check_run(tally, label, run)
+            if result is None:
                 return
         else:                       # every test case counts, and the verdict once more
             result = count_run(tally, label, run)
@@ -395,10 +393,8 @@ def smp_break_kernel(what: str = 'shootdown') -> Path:
 def smp_break_check(tally: Tally, label: str, run) -> None:
     """(q) The kernel without shootdown IPIs: the SMP stress suite must fail
     because a reader saw poison through a stale translation."""
-    try:
-        result = run.run()
-    except harness.HarnessError as e:
-        tally.check(label, False, str(e))
+    result = one_check_run(tally, label, run)
+    if result is None:
         return
     caught = result.status == 'fail' and bool(SMP_BREAK_SIGN.search(result.output))
     tally.check(label, caught, f'expected a failure with a stale read, got {result.verdict()}',
@@ -514,25 +510,19 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
     """(expected seconds, label, function, run): the slowest first."""
     jobs = []
     for v in names:
-        for mem in matrix_mems(v):
-            cpus = matrix_cpus(v, mem)
-            disk = matrix_swap_disk(v)
+        disk = matrix_swap_disk(v)
+        for mem, cpus in matrix_runs(v):
             what = (f' CPUS={cpus}' if cpus > 1 else '') + (f' swap disk {disk} MiB' if disk else '')
             jobs.append((8 * cpus + mem // 256, f'(d) bochs {v} MEM={mem}{what}', matrix_check,
-                         BochsRun(v, mem=mem, cpus=cpus, swap_mib=disk,
-                                  name=f'check-bochs-{v}-{mem}')))
-        if v in SMP_BOCHS2:
-            disk = matrix_swap_disk(v)
-            jobs.append((20, f'(d) bochs {v} MEM=2048 CPUS=2', count_run,
-                         BochsRun(v, mem=2048, cpus=2, swap_mib=disk,
-                                  name=f'check-bochs-{v}-2048-cpus2')))
+                         BochsRun(v, mem=mem, cpus=cpus, swap_mib=disk, args=MATRIX_ARGS,
+                                  name=f'check-bochs-{v}-{mem}-cpus{cpus}')))
     jobs.append((5, f'(f) bochs {DEFAULT} CPU_MODEL=pentium refuses (no PAE)', refusal_check,
                  BochsRun(DEFAULT, cpu_model='pentium', name='check-refusal-pentium')))
     for v in PENTIUM_SET:
         if v in names:
             jobs.append((10, f'(f) bochs {v} CPU_MODEL=pentium', pentium_check,
                          BochsRun(v, mem=1024, cpu_model='pentium', name=f'check-pentium-{v}')))
-    for v in QEMU_SMP_SET:
+    for v in (v for v in names if cpus_for(v) > 1):
         jobs.append((3, f'(q) qemu {v} -smp 4', count_run,
                      QemuRun(v, mem=2048, cpus=4, name=f'check-qemu-smp4-{v}')))
     if 'shootdown' in breaks:
@@ -563,7 +553,7 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
         jobs.append((2, f'(g) qemu {v} -m {mem}', count_run,
                      QemuRun(v, mem=mem, cpus=cpus_for(v), name=f'check-qemu-{v}-{mem}')))
     for v, seed in STRESS_SET:
-        mem = max(matrix_mems(v))
+        mem = max(mem for mem, _ in matrix_runs(v))
         jobs.append((20, f'(j) qemu {v} -m {mem} stress={STRESS_STEPS} seed={seed}', count_run,
                      QemuRun(v, mem=mem, args=f'tests=stress.* stress={STRESS_STEPS} seed={seed}',
                              timeout=600, name=f'check-stress-{v}')))

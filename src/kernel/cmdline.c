@@ -4,6 +4,7 @@
  *   tests=<glob>[,<glob>...]   select tests ("suite.name" globs); repeats append
  *   bench                      run the benchmarks too
  *   audit                      arm the TLB audit (the audit suite stops at the debugger)
+ *   quick                      the longest tests do a sample of their work (make check's matrix)
  *   loglevel=N                 0..7, messages above N are not shown
  *   inject=fail|hang|panic|triple|overflow|double-free|lock-order   a deliberate failure for the harness
  *   swap=ata|highmem|none      the swap device (default: a swap disk, else HighMem)
@@ -235,23 +236,34 @@ static bool parse_model_bug(struct word w, struct word val, struct boot_options 
 	return bad_word(err, errlen, w, "bad value in %s: expected wp, user, dirty, rsvd or global");
 }
 
+/* The options without a value: the word sets a bool of boot_options. */
+static const struct {
+	const char *name;
+	size_t offset;
+} flag_options[] = {
+	{ "bench", offsetof(struct boot_options, bench) },
+	{ "audit", offsetof(struct boot_options, audit) },
+	{ "quick", offsetof(struct boot_options, quick) },
+};
+
 /* Applies one option word to opts; returns false with a message naming it if it is bad. */
 static bool parse_word(struct word w, struct boot_options *opts, char *err, size_t errlen)
 {
 	struct word val;
 
-	if (word_is(w, "bench")) {
-		opts->bench = true;
-		return true;
+	for (u32 i = 0; i < ARRAY_SIZE(flag_options); i++) {
+		const char *name = flag_options[i].name;
+		size_t n = strlen(name);
+		if (word_is(w, name)) {
+			*(bool *)((char *)opts + flag_options[i].offset) = true;
+			return true;
+		}
+		if (w.len > n && !strncmp(w.s, name, n) && w.s[n] == '=') {
+			char fmt[64];
+			snprintf(fmt, sizeof(fmt), "bad value in %%s: %s takes no value", name);
+			return bad_word(err, errlen, w, fmt);
+		}
 	}
-	if (word_value(w, "bench=", &val))
-		return bad_word(err, errlen, w, "bad value in %s: bench takes no value");
-	if (word_is(w, "audit")) {
-		opts->audit = true;
-		return true;
-	}
-	if (word_value(w, "audit=", &val))
-		return bad_word(err, errlen, w, "bad value in %s: audit takes no value");
 	if (word_value(w, "tests=", &val))
 		return parse_tests(w, val, opts, err, errlen);
 	if (word_value(w, "loglevel=", &val))

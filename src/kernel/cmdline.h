@@ -58,6 +58,7 @@ struct boot_options {
 	u32 swap_stress;               /* swap_stress=N: swap-outs swap.swap_out_stress makes; 0 = skip it */
 	enum model_bug model_bug;      /* model_bug=: the conformance model's deliberate bug */
 	bool audit;                    /* audit: the TLB audit points may stop at the debugger */
+	bool quick;                    /* quick: conformance.access_rights and swap.reclaim_pressure sample */
 };
 
 /* The options of this boot (kernel/main.c parses them into it). */

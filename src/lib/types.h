@@ -19,6 +19,7 @@ typedef _Bool bool;
 #define NULL ((void *)0)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define offsetof(type, member) __builtin_offsetof(type, member)
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -52,14 +52,20 @@ u64 vma_pte_prot(const struct vm_area_struct *vma)
 	return prot;
 }
 
-/* Invalidates addr wherever mm's translations may be cached (SDM 4.10.4.1, 4.10.5). */
-void flush_user_page(struct mm_struct *mm, u32 addr)
+/* Invalidates [start, end) wherever mm's translations may be cached (SDM
+ * 4.10.4.1, 4.10.5): one shootdown for the whole range. */
+static void flush_user_range(struct mm_struct *mm, u32 start, u32 end)
 {
 	/* A deliberate bug for the stress suite to catch (make BREAK=tlb-flush):
 	 * stale translations survive munmap, mprotect and copy-on-write. */
 	if (CONFIG_BREAK_TLB_FLUSH)
 		return;
-	flush_tlb_page(mm, addr); /* every CPU in mm->cpu_mask (arch/tlbflush.c) */
+	flush_tlb_range(mm, start, end); /* every CPU in mm->cpu_mask (arch/tlbflush.c) */
+}
+
+void flush_user_page(struct mm_struct *mm, u32 addr)
+{
+	flush_user_range(mm, addr, addr + MMUPAGE_SIZE);
 }
 
 /* After page tables were freed: paging-structure caches too (SDM 4.10.3). */
@@ -310,9 +316,11 @@ static void window_remap(struct mm_struct *mm, u32 w, pte_t *wp, struct page *pa
 		struct vm_area_struct *v = find_vma(mm, a);
 		u64 prot = v ? vma_pte_prot(v) : (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX);
 		set_pte(&wp[i], mk_pte_frame(page_to_frame(page) + i, prot));
-		flush_user_page(mm, a);
-		audit_maps(AUDIT_COW, a, page_to_frame(page) + i);
 	}
+	flush_user_range(mm, w, w + WINDOW_SLOTS * MMUPAGE_SIZE);
+	for (u32 i = 0; i < WINDOW_SLOTS; i++)
+		if (pte_mapped(wp[i]))
+			audit_maps(AUDIT_COW, w + i * MMUPAGE_SIZE, page_to_frame(page) + i);
 }
 
 /*
@@ -435,16 +443,69 @@ static void free_table_if_empty(struct mm_struct *mm, pmd_t *pmd, u32 table_base
 }
 
 /*
+ * An unmap batch: the PTEs of a range are cleared first, the translations
+ * shot down once for the whole range, and only then are the clusters let go
+ * (and the audit told): a frame is never freed while some CPU may still
+ * translate to it (SDM vol. 3 4.10.5), and a munmap of N pages costs one
+ * shootdown instead of N.  The batch holds a reference on each cluster
+ * whose last slot it cleared until after the flush.
+ */
+#define ZAP_BATCH_PAGES 16u
+#define ZAP_BATCH_SLOTS (ZAP_BATCH_PAGES * WINDOW_SLOTS)
+
+struct zap_batch {
+	struct mm_struct *mm;
+	u32 start, end;                         /* what was cleared since the last flush */
+	u32 nr_pages, nr_slots;
+	struct page *pages[ZAP_BATCH_PAGES];
+	struct { u32 addr, frame; } slots[ZAP_BATCH_SLOTS]; /* for the audit (frames < 2^32) */
+};
+
+/* The shootdown, then the audit points, then the references go. */
+static void zap_batch_flush(struct zap_batch *b)
+{
+	if (b->nr_slots)
+		flush_user_range(b->mm, b->start, b->end);
+	for (u32 i = 0; i < b->nr_slots; i++)
+		audit_gone(AUDIT_MUNMAP, b->slots[i].addr, b->slots[i].frame);
+	for (u32 i = 0; i < b->nr_pages; i++)
+		put_page(b->pages[i]);
+	b->nr_slots = b->nr_pages = 0;
+}
+
+/* Before clearing a window's slots: room for all of them and its cluster. */
+static void zap_batch_room(struct zap_batch *b)
+{
+	if (b->nr_pages == ZAP_BATCH_PAGES || b->nr_slots + WINDOW_SLOTS > ZAP_BATCH_SLOTS)
+		zap_batch_flush(b);
+}
+
+/* A slot was cleared. */
+static void zap_batch_slot(struct zap_batch *b, u32 addr, u64 frame)
+{
+	if (!b->nr_slots)
+		b->start = addr;
+	b->end = addr + MMUPAGE_SIZE;
+	b->slots[b->nr_slots].addr = addr;
+	b->slots[b->nr_slots].frame = (u32)frame;
+	b->nr_slots++;
+}
+
+/*
  * Unmaps [start, end) of vma in one PTE table (pt, mapped): clears the
- * PTEs, and drops a cluster when the last slot of its window goes.
+ * PTEs, and drops a cluster when the last slot of its window goes -- its
+ * last reference only after the batch's shootdown.
  */
 static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *pt, u32 start,
 		      u32 end)
 {
+	struct zap_batch b = { .mm = mm };
+
 	for (u32 w = start & WINDOW_MASK; w < end; w += PAGE_SIZE) {
 		pte_t *wp = pt + pte_index(w);
 		struct page *page = window_page(wp);
 		u32 swp = window_swap_entry(wp);
+		zap_batch_room(&b);
 		for (u32 i = 0; i < WINDOW_SLOTS; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
 			if (a < start || a >= end)
@@ -454,16 +515,19 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 			if (!pte_mapped(wp[i]))
 				continue;
 			pte_t old = ptep_get_and_clear(&wp[i]);
-			flush_user_page(mm, a);
-			audit_gone(AUDIT_MUNMAP, a, pte_frame(old));
+			zap_batch_slot(&b, a, pte_frame(old));
 		}
 		/* The user image's frames are the kernel's: never counted. */
-		if (page && !PageFlag(page, PG_reserved) && !window_page(wp))
+		if (page && !PageFlag(page, PG_reserved) && !window_page(wp)) {
+			get_page(page); /* until the shootdown: another CPU may still read it */
 			cluster_unmap(mm, page, w);
+			b.pages[b.nr_pages++] = page;
+		}
 		/* The window's last swap entry went: so does its hold on the slot. */
 		if (swp && !window_swap_entry(wp))
 			swap_free((swp_entry_t){ swp });
 	}
+	zap_batch_flush(&b);
 }
 
 void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
@@ -541,10 +605,12 @@ int copy_vma_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area_
 	return err;
 }
 
-/* Applies vma's (new) rights to its present PTEs in [start, end). */
+/* Applies vma's (new) rights to its present PTEs in [start, end), then one
+ * shootdown for the pages it changed; mprotect returns only after it. */
 void change_protection(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
 {
 	u64 prot = vma_pte_prot(vma);
+	u32 first = 0, last = 0; /* [first, last): the PTEs changed */
 
 	for (u32 a = start; a < end; a += MMUPAGE_SIZE) {
 		pmd_t *pmd = user_pmd(mm->pgd, a);
@@ -565,10 +631,14 @@ void change_protection(struct mm_struct *mm, struct vm_area_struct *vma, u32 sta
 			    (page->mapcount > 0 || PageFlag(page, PG_swapcache)))
 				p &= ~_PAGE_RW;
 			set_pte(pte, mk_pte_frame(pte_frame(e), p));
-			flush_user_page(mm, a);
+			if (last == 0)
+				first = a;
+			last = a + MMUPAGE_SIZE;
 		}
 		pte_unmap(pte);
 	}
+	if (last)
+		flush_user_range(mm, first, last);
 }
 
 void free_user_tables(struct mm_struct *mm)

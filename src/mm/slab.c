@@ -347,6 +347,19 @@ void kmem_cache_print_stats(void)
 	spin_unlock_irqrestore(&chain_lock, flags);
 }
 
+void kmem_cache_totals(u32 *objs, u32 *pages)
+{
+	struct list_head *l;
+
+	kmem_cache_init();
+	*objs = *pages = 0;
+	list_for_each(l, &cache_chain) {
+		const struct kmem_cache *c = list_entry(l, struct kmem_cache, link);
+		*objs += c->stats.objs_in_use;
+		*pages += c->stats.pages;
+	}
+}
+
 struct kmem_cache *kmalloc_cache(u32 size)
 {
 	u32 i = 0;

@@ -82,6 +82,8 @@ void kmem_cache_shrink(struct kmem_cache *c);
 void kmem_cache_destroy(struct kmem_cache *c);
 /* One line per cache: name, object size, the counters. */
 void kmem_cache_print_stats(void);
+/* Objects in use and pages held, summed over every cache (the tests' leak checks). */
+void kmem_cache_totals(u32 *objs, u32 *pages);
 
 /*
  * kmalloc: size bytes from the smallest power-of-two cache that fits

@@ -150,14 +150,21 @@ static bool read_cluster(u32 a, u32 want)
 	return ok;
 }
 
-/* One private cluster, written and read back from the kernel (so all of
- * its 4 KiB pages are cached); returns its address, 0 on failure. */
-static u32 touched_cluster(struct mm_struct *mm)
+/* A test address space entered, with one private cluster at *a written and
+ * read back from the kernel (so all of its 4 KiB pages are cached); NULL
+ * (nothing left entered) on failure. */
+static struct mm_struct *enter_touched_cluster(u32 *a)
 {
-	s32 a = do_mmap(mm, 0, PAGE_SIZE, RW, ANON);
-	if (a <= 0 || put32(a, 0x5151) || !read_cluster(a, 0x5151))
-		return 0;
-	return (u32)a;
+	struct mm_struct *mm = test_mm_enter();
+	if (!mm)
+		return NULL;
+	s32 r = do_mmap(mm, 0, PAGE_SIZE, RW, ANON);
+	if (r <= 0 || put32(r, 0x5151) || !read_cluster(r, 0x5151)) {
+		test_mm_leave(mm);
+		return NULL;
+	}
+	*a = (u32)r;
+	return mm;
 }
 
 /* try_to_unmap: no CPU may still translate the address to the freed frame. */
@@ -166,13 +173,9 @@ KTEST(audit, try_to_unmap)
 	bool wr;
 
 	AUDIT_REQUIRED();
-	struct mm_struct *mm = test_mm_enter();
+	u32 a;
+	struct mm_struct *mm = enter_touched_cluster(&a);
 	KT_ASSERT(mm);
-	u32 a = touched_cluster(mm);
-	if (!a) {
-		test_mm_leave(mm);
-		KT_ASSERT(!"a touched cluster");
-	}
 	struct page *pg = frame_to_page(user_pte_frame(mm, a, &wr));
 	get_page(pg);
 	audit_arm(AUDIT_TRY_TO_UNMAP, a, a + PAGE_SIZE, 2 * PAGE_MMUCOUNT);
@@ -189,13 +192,9 @@ KTEST(audit, try_to_unmap)
 KTEST(audit, munmap)
 {
 	AUDIT_REQUIRED();
-	struct mm_struct *mm = test_mm_enter();
+	u32 a;
+	struct mm_struct *mm = enter_touched_cluster(&a);
 	KT_ASSERT(mm);
-	u32 a = touched_cluster(mm);
-	if (!a) {
-		test_mm_leave(mm);
-		KT_ASSERT(!"a touched cluster");
-	}
 	audit_arm(AUDIT_MUNMAP, a, a + PAGE_SIZE, 2 * PAGE_MMUCOUNT);
 	int ret = do_munmap(mm, a, PAGE_SIZE);
 	audit_disarm(AUDIT_MUNMAP);
@@ -216,10 +215,10 @@ KTEST(audit, cow)
 	bool wr;
 
 	AUDIT_REQUIRED();
-	struct mm_struct *mm = test_mm_enter();
+	u32 a;
+	struct mm_struct *mm = enter_touched_cluster(&a);
 	KT_ASSERT(mm);
-	u32 a = touched_cluster(mm);
-	struct mm_struct *child = a ? dup_mm(mm) : NULL;
+	struct mm_struct *child = dup_mm(mm);
 	if (!child) {
 		test_mm_leave(mm);
 		KT_ASSERT(!"a cluster shared with a child");

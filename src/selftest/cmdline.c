@@ -323,21 +323,28 @@ KTEST(cmdline, model_bug)
 	PARSE_BAD("model-bug=wp", "'model-bug=wp'");
 }
 
-/* audit: a flag without a value, off by default. */
-KTEST(cmdline, audit)
+/* audit and quick: options without a value, off by default. */
+KTEST(cmdline, flags)
 {
 	PARSE_OK("");
 	KT_ASSERT_EQ(opts.audit, false);
+	KT_ASSERT_EQ(opts.quick, false);
 	PARSE_OK("audit");
 	KT_ASSERT_EQ(opts.audit, true);
+	KT_ASSERT_EQ(opts.quick, false);
 	PARSE_OK("/kernel.elf tests=audit.* audit audit");
 	KT_ASSERT_EQ(opts.audit, true);
 	KT_ASSERT_STREQ(opts.tests, "audit.*");
-	PARSE_OK("bench");
+	PARSE_OK("quick bench");
 	KT_ASSERT_EQ(opts.audit, false);
+	KT_ASSERT_EQ(opts.quick, true);
+	KT_ASSERT_EQ(opts.bench, true);
 	PARSE_BAD("audit=1", "'audit=1'");
 	KT_ASSERT_STREQ(err, "bad value in 'audit=1': audit takes no value");
 	PARSE_BAD("audit=", "'audit='");
 	PARSE_BAD("Audit", "'Audit'");
 	PARSE_BAD("audits", "'audits'");
+	PARSE_BAD("quick=yes", "'quick=yes'");
+	KT_ASSERT_STREQ(err, "bad value in 'quick=yes': quick takes no value");
+	PARSE_BAD("quickly", "'quickly'");
 }

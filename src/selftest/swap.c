@@ -157,33 +157,6 @@ struct baseline {
 	int tasks;
 };
 
-/* Sums the objects in use and the pages over kmem_cache_print_stats' lines. */
-static void slab_totals(u32 *objs, u32 *pages)
-{
-	static char buf[8192];
-
-	printk_capture_start(buf, sizeof(buf));
-	kmem_cache_print_stats();
-	size_t len = printk_capture_stop();
-	buf[MIN(len, sizeof(buf) - 1)] = 0;
-	*objs = *pages = 0;
-	for (const char *p = buf; (p = strstr(p, "slab: ")); p++) {
-		const char *o = strstr(p, " objs "), *g = strstr(p, " pages ");
-		u64 v;
-		size_t n;
-		if (!o || !g)
-			break;
-		for (n = 0; o[6 + n] >= '0' && o[6 + n] <= '9'; n++)
-			;
-		if (parse_u64(o + 6, n, &v))
-			*objs += (u32)v;
-		for (n = 0; g[7 + n] >= '0' && g[7 + n] <= '9'; n++)
-			;
-		if (parse_u64(g + 7, n, &v))
-			*pages += (u32)v;
-	}
-}
-
 /* A throwaway address space, forked once: caches created on first use
  * (the PDPT cache under PAE...) exist before any baseline is taken. */
 static void warm_up(void)
@@ -206,7 +179,7 @@ static void snapshot(struct baseline *b)
 
 	warm_up();
 	task_cache_shrink();
-	slab_totals(&b->slab_objs, &slab_pages);
+	kmem_cache_totals(&b->slab_objs, &slab_pages);
 	preempt_disable();
 	drain_all_pages();
 	b->free_or_slab = nr_free_pages() + slab_pages;
@@ -1123,53 +1096,78 @@ static u32 load_mib(u32 room, u32 *swap_mib)
 	return MAX(mib, 4u);
 }
 
-/* After a reclaim workload: no error of any kind since st and vs. */
-static void expect_clean_swap(const struct swap_stats *st, const struct vmscan_stats *vs)
+/* A reclaim workload under way: what it started from and its size. */
+struct load {
+	struct baseline base;
+	struct swap_stats st;
+	struct vmscan_stats vs;
+	u32 room, mib, swap_mib, t0;
+};
+
+/* Records the baseline and sets up the pressure (see press, load_mib). */
+static void load_start(struct load *l)
 {
-	KT_EXPECT_GE(swap_stats.swap_outs - st->swap_outs, 1);
-	KT_EXPECT_GE(swap_stats.swap_ins - st->swap_ins, 1);
-	KT_EXPECT_EQ(swap_stats.csum_errors, st->csum_errors);
-	KT_EXPECT_EQ(swap_stats.read_errors, st->read_errors);
-	KT_EXPECT_EQ(swap_stats.write_errors, st->write_errors);
-	KT_EXPECT_EQ(vmscan_stats.oom, vs->oom);
+	user_test_reset();
+	snapshot(&l->base);
+	l->room = press(2);
+	l->mib = load_mib(l->room, &l->swap_mib);
+	l->st = swap_stats;
+	l->vs = vmscan_stats;
+	l->t0 = jiffies;
+}
+
+/* Milliseconds since load_start. */
+static u32 load_ms(const struct load *l)
+{
+	return (jiffies - l->t0) * 1000 / HZ;
+}
+
+/* After the workload (code: the tasks' exit status): no error of any kind
+ * since load_start, and free pages, LRU, swap slots and tasks back at their
+ * baseline. */
+static void load_finish(const struct load *l, int code)
+{
+	KT_EXPECT_EQ(code, 0);
+	KT_EXPECT_GE(swap_stats.swap_outs - l->st.swap_outs, 1);
+	KT_EXPECT_GE(swap_stats.swap_ins - l->st.swap_ins, 1);
+	KT_EXPECT_EQ(swap_stats.csum_errors, l->st.csum_errors);
+	KT_EXPECT_EQ(swap_stats.read_errors, l->st.read_errors);
+	KT_EXPECT_EQ(swap_stats.write_errors, l->st.write_errors);
+	KT_EXPECT_EQ(vmscan_stats.oom, l->vs.oom);
 	if (CONFIG_DEBUG)
-		KT_EXPECT_EQ(swap_stats.csum_checked - st->csum_checked, swap_stats.swap_ins - st->swap_ins);
+		KT_EXPECT_EQ(swap_stats.csum_checked - l->st.csum_checked,
+			     swap_stats.swap_ins - l->st.swap_ins);
+	KT_EXPECT(same_as(&l->base));
+	KT_ASSERT(urun_checks_ok());
 }
 
 /*
  * Tasks touch several times the memory the machine has left (a 64 MiB guest:
  * up to 256 MiB) and check every word they read back; every swap-in is
  * checksummed (debug builds).  Afterwards: no error of any kind, and free
- * pages, LRU, swap slots and tasks back at their baseline.
+ * pages, LRU, swap slots and tasks back at their baseline.  With the quick
+ * option (make check's matrix) the tasks touch half as much.
  */
 KTEST(swap, reclaim_pressure)
 {
-	struct baseline base;
-	u32 swap_mib;
+	struct load l;
 
 	NEED_SWAP();
-	user_test_reset();
-	snapshot(&base);
-	u32 room = press(2);
-	u32 mib = load_mib(room, &swap_mib);
-	struct swap_stats st = swap_stats;
-	struct vmscan_stats vs = vmscan_stats;
-	u32 t0 = jiffies;
-	ktest_diag("%u MiB before reclaim (balloon %u MiB), %u MiB of swap: 4 tasks touch %u MiB",
-		   room, balloon_pages / MIB_PAGES, swap_mib, mib);
-	int code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(mib, 4));
+	load_start(&l);
+	if (boot_opts.quick)
+		l.mib = MAX(l.mib / 2, 4u);
+	ktest_diag("%u MiB before reclaim (balloon %u MiB), %u MiB of swap: 4 tasks touch %u MiB%s",
+		   l.room, balloon_pages / MIB_PAGES, l.swap_mib, l.mib, boot_opts.quick ? " (quick)" : "");
+	int code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(l.mib, 4));
 	balloon_deflate();
 	ktest_diag("%u ms: %u swap-outs, %u swap-ins (%u checksummed), %u cache hits; %u reclaim runs, "
-		   "%u scanned, %u reclaimed, %u rotated, %u activated", (jiffies - t0) * 1000 / HZ,
-		   swap_stats.swap_outs - st.swap_outs, swap_stats.swap_ins - st.swap_ins,
-		   swap_stats.csum_checked - st.csum_checked, swap_stats.cache_hits - st.cache_hits,
-		   vmscan_stats.balance_runs - vs.balance_runs, vmscan_stats.scanned - vs.scanned,
-		   vmscan_stats.reclaimed - vs.reclaimed, vmscan_stats.rotated - vs.rotated,
-		   vmscan_stats.activated - vs.activated);
-	KT_EXPECT_EQ(code, 0);
-	expect_clean_swap(&st, &vs);
-	KT_EXPECT(same_as(&base));
-	KT_ASSERT(urun_checks_ok());
+		   "%u scanned, %u reclaimed, %u rotated, %u activated", load_ms(&l),
+		   swap_stats.swap_outs - l.st.swap_outs, swap_stats.swap_ins - l.st.swap_ins,
+		   swap_stats.csum_checked - l.st.csum_checked, swap_stats.cache_hits - l.st.cache_hits,
+		   vmscan_stats.balance_runs - l.vs.balance_runs, vmscan_stats.scanned - l.vs.scanned,
+		   vmscan_stats.reclaimed - l.vs.reclaimed, vmscan_stats.rotated - l.vs.rotated,
+		   vmscan_stats.activated - l.vs.activated);
+	load_finish(&l, code);
 }
 
 /*
@@ -1182,8 +1180,8 @@ KTEST(swap, reclaim_pressure)
  */
 KTEST(swap, swap_out_stress)
 {
-	struct baseline base;
-	u32 want = boot_opts.swap_stress, swap_mib, rounds = 0;
+	u32 want = boot_opts.swap_stress, rounds = 0;
+	struct load l;
 	int code = 0;
 
 	if (!want)
@@ -1191,30 +1189,20 @@ KTEST(swap, swap_out_stress)
 	if (!CONFIG_DEBUG)
 		KT_SKIP("swap-ins are checksummed in debug builds only");
 	NEED_SWAP();
-	user_test_reset();
-	snapshot(&base);
-	u32 room = press(2);
-	u32 mib = load_mib(room, &swap_mib);
-	struct swap_stats st = swap_stats;
-	struct vmscan_stats vs = vmscan_stats;
-	u32 t0 = jiffies;
-	while (swap_stats.swap_outs - st.swap_outs < want && !code && rounds < 100000) {
-		code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(mib, 4));
+	load_start(&l);
+	while (swap_stats.swap_outs - l.st.swap_outs < want && !code && rounds < 100000) {
+		code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(l.mib, 4));
 		rounds++;
 	}
 	balloon_deflate();
-	u32 outs = swap_stats.swap_outs - st.swap_outs;
+	u32 outs = swap_stats.swap_outs - l.st.swap_outs;
 	ktest_diag("swap on %s, %u MiB before reclaim: %u rounds of 4 tasks touching %u MiB in %u ms",
-		   swap_active()->name, room, rounds, mib,
-		   (jiffies - t0) * 1000 / HZ);
+		   swap_active()->name, l.room, rounds, l.mib, load_ms(&l));
 	ktest_diag("swap-outs: %u (wanted %u); swap-ins: %u, checksummed %u, checksum mismatches %u",
-		   outs, want, swap_stats.swap_ins - st.swap_ins,
-		   swap_stats.csum_checked - st.csum_checked, swap_stats.csum_errors - st.csum_errors);
-	KT_EXPECT_EQ(code, 0);
+		   outs, want, swap_stats.swap_ins - l.st.swap_ins,
+		   swap_stats.csum_checked - l.st.csum_checked, swap_stats.csum_errors - l.st.csum_errors);
 	KT_EXPECT_GE(outs, want);
-	expect_clean_swap(&st, &vs);
-	KT_EXPECT(same_as(&base));
-	KT_ASSERT(urun_checks_ok());
+	load_finish(&l, code);
 }
 
 /*

@@ -240,33 +240,6 @@ struct baseline {
 	int tasks;
 };
 
-/* Sums "objs N/..." and "pages N" over kmem_cache_print_stats' lines. */
-static void slab_totals(u32 *objs, u32 *pages)
-{
-	static char buf[8192];
-
-	printk_capture_start(buf, sizeof(buf));
-	kmem_cache_print_stats();
-	size_t len = printk_capture_stop();
-	buf[MIN(len, sizeof(buf) - 1)] = 0;
-	*objs = *pages = 0;
-	for (const char *p = buf; (p = strstr(p, " objs ")); p++) {
-		u64 v;
-		const char *n = p + 6, *e = n;
-		while (*e >= '0' && *e <= '9')
-			e++;
-		if (parse_u64(n, e - n, &v))
-			*objs += (u32)v;
-		const char *q = strstr(p, " pages ");
-		if (!q)
-			break;
-		for (n = e = q + 7; *e >= '0' && *e <= '9'; e++)
-			;
-		if (parse_u64(n, e - n, &v))
-			*pages += (u32)v;
-	}
-}
-
 static void snapshot(struct baseline *b)
 {
 	task_cache_shrink();
@@ -274,7 +247,7 @@ static void snapshot(struct baseline *b)
 	drain_all_pages();
 	b->free_pages = nr_free_pages();
 	preempt_enable();
-	slab_totals(&b->slab_objs, &b->slab_pages);
+	kmem_cache_totals(&b->slab_objs, &b->slab_pages);
 	for (int i = 0; i < PT_NR_POOLS; i++)
 		b->pt_in_use[i] = pt_stats.in_use[i];
 	b->pt_clusters = pt_stats.clusters;
