@@ -404,10 +404,8 @@ def smp_break_check(tally: Tally, label: str, run) -> None:
 def zone_break_check(tally: Tally, label: str, run) -> None:
     """(q) The page allocator without its zone lock: once smp_alloc's threads
     run on every CPU, the test fails or the kernel panics."""
-    try:
-        result = run.run()
-    except harness.HarnessError as e:
-        tally.check(label, False, str(e))
+    result = one_check_run(tally, label, run)
+    if result is None:
         return
     caught = result.status in ('fail', 'panic') and bool(ZONE_BREAK_STARTED.search(result.output)) \
         and bool(ZONE_BREAK_SIGN.search(result.output))
