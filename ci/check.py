@@ -53,7 +53,12 @@
   (q) SMP under QEMU with 4 CPUs: every smp variant, the
       SMP stress suite's long run (smp_stress.* stress=200), and an smp
       variant built with BREAK=shootdown (no TLB shootdown IPIs): the SMP
-      stress suite must fail with a stale read (under QEMU and under Bochs)
+      stress suite must fail with a stale read (under QEMU and under Bochs);
+      the allocator suite smp_alloc with 1000 rounds under QEMU with a thread
+      per vCPU (the CPUs truly in parallel); the same variant built with
+      BREAK=zone-lock (the page allocator without its zone lock): smp_alloc
+      must fail under Bochs with 4 CPUs and under QEMU with a thread per vCPU
+      (QEMU's single-threaded TCG switches vCPUs too seldom to show it)
 
 Counting: every KTAP test case of every guest run is one passed or failed
 check (skipped cases count as passed); a run that did not end with status
@@ -108,6 +113,11 @@ MATRIX_ARGS = 'quick'
 SMP_STRESS_STEPS = 200
 SMP_BREAK_VARIANT = '4g-highpte-smp-nopreempt-pgcl1'
 SMP_BREAK_SIGN = re.compile(r'stale read: page \d+ word \d+ = dead')
+# BREAK=zone-lock: smp_alloc's threads started, then the test failed or the
+# kernel panicked (the buddy lists' corruption usually faults in buddy_alloc).
+SMP_ALLOC_ROUNDS = 1000
+ZONE_BREAK_STARTED = re.compile(r'^# \d+ threads, \d+ rounds each', re.M)
+ZONE_BREAK_SIGN = re.compile(r'not ok \d+ smp_alloc\.|PANIC')
 
 # (k): what the stress suite must report on each broken build of BREAK_VARIANT.
 BREAK_VARIANT = '64g-highpte-up-nopreempt-pgcl1'
@@ -375,8 +385,8 @@ def break_kernel(what: str) -> Path:
     return harness.BUILD / f'{BREAK_VARIANT}-break-{what}' / 'kernel.elf'
 
 
-def smp_break_kernel() -> Path:
-    return harness.BUILD / f'{SMP_BREAK_VARIANT}-break-shootdown' / 'kernel.elf'
+def smp_break_kernel(what: str = 'shootdown') -> Path:
+    return harness.BUILD / f'{SMP_BREAK_VARIANT}-break-{what}' / 'kernel.elf'
 
 
 def smp_break_check(tally: Tally, label: str, run) -> None:
@@ -387,6 +397,18 @@ def smp_break_check(tally: Tally, label: str, run) -> None:
         return
     caught = result.status == 'fail' and bool(SMP_BREAK_SIGN.search(result.output))
     tally.check(label, caught, f'expected a failure with a stale read, got {result.verdict()}',
+                failure_details(result))
+
+
+def zone_break_check(tally: Tally, label: str, run) -> None:
+    """(q) The page allocator without its zone lock: once smp_alloc's threads
+    run on every CPU, the test fails or the kernel panics."""
+    result = one_check_run(tally, label, run)
+    if result is None:
+        return
+    caught = result.status in ('fail', 'panic') and bool(ZONE_BREAK_STARTED.search(result.output)) \
+        and bool(ZONE_BREAK_SIGN.search(result.output))
+    tally.check(label, caught, f'expected smp_alloc to fail or a panic, got {result.verdict()}',
                 failure_details(result))
 
 
@@ -510,6 +532,20 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
                          'the SMP stress suite fails', smp_break_check,
                          runner(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_stress.*',
                                 kernel=smp_break_kernel(), name=f'check-break-shootdown-{emu}')))
+    if 'zone-lock' in breaks:
+        jobs.append((8, f'(q) bochs {SMP_BREAK_VARIANT} BREAK=zone-lock CPUS=4: smp_alloc fails',
+                     zone_break_check,
+                     BochsRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_alloc.* stress=300',
+                              kernel=smp_break_kernel('zone-lock'), name='check-break-zone-lock')))
+        jobs.append((2, f'(q) qemu {SMP_BREAK_VARIANT} BREAK=zone-lock -smp 4, a thread per vCPU: '
+                     'smp_alloc fails', zone_break_check,
+                     QemuRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_alloc.*', mttcg=True,
+                             kernel=smp_break_kernel('zone-lock'), name='check-break-zone-lock-qemu')))
+    # The allocators with a thread per vCPU: truly parallel CPUs (2 host cores).
+    jobs.append((10, f'(q) qemu {SMP_BREAK_VARIANT} -smp 4, a thread per vCPU: smp_alloc.* '
+                 f'stress={SMP_ALLOC_ROUNDS}', count_run,
+                 QemuRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, mttcg=True,
+                         args=f'tests=smp_alloc.* stress={SMP_ALLOC_ROUNDS}', name='check-smp-alloc-mttcg')))
     for v, mem in QEMU_SET:
         jobs.append((2, f'(g) qemu {v} -m {mem}', count_run,
                      QemuRun(v, mem=mem, cpus=cpus_for(v), name=f'check-qemu-{v}-{mem}')))
@@ -518,7 +554,7 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
         jobs.append((20, f'(j) qemu {v} -m {mem} stress={STRESS_STEPS} seed={seed}', count_run,
                      QemuRun(v, mem=mem, args=f'tests=stress.* stress={STRESS_STEPS} seed={seed}',
                              timeout=600, name=f'check-stress-{v}')))
-    for what in (b for b in breaks if b != 'shootdown'):
+    for what in (b for b in breaks if b not in ('shootdown', 'zone-lock')):
         jobs.append((6, f'(k) bochs {BREAK_VARIANT} BREAK={what}: the stress suite fails',
                      break_check(what),
                      BochsRun(BREAK_VARIANT, mem=2048, args='tests=stress.*',
@@ -629,12 +665,13 @@ def build_breaks(tally: Tally):
             built.append(what)
         else:
             tally.check(f'(k) build {BREAK_VARIANT} BREAK={what}', False, f'exit status {code}')
-    code, _ = run_command(tally, ['make', '-j2', '--no-print-directory',
-                                  f'VARIANT={SMP_BREAK_VARIANT}', 'BREAK=shootdown', 'kernel'])
-    if code == 0 and smp_break_kernel().exists():
-        built.append('shootdown')
-    else:
-        tally.check(f'(q) build {SMP_BREAK_VARIANT} BREAK=shootdown', False, f'exit status {code}')
+    for what in ('shootdown', 'zone-lock'):
+        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory',
+                                      f'VARIANT={SMP_BREAK_VARIANT}', f'BREAK={what}', 'kernel'])
+        if code == 0 and smp_break_kernel(what).exists():
+            built.append(what)
+        else:
+            tally.check(f'(q) build {SMP_BREAK_VARIANT} BREAK={what}', False, f'exit status {code}')
     return built
 
 
@@ -701,7 +738,7 @@ def main(argv=None) -> int:
     breaks = []
     if 'k' in only or 'q' in only:
         with step(tally, f'(k, q) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}, '
-                  f'{SMP_BREAK_VARIANT} with BREAK=shootdown'):
+                  f'{SMP_BREAK_VARIANT} with BREAK=shootdown,zone-lock'):
             breaks = build_breaks(tally)
     if 'n' in only:
         with step(tally, '(n) the audited kernels and BREAK=kmap-invlpg'):

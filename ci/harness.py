@@ -937,8 +937,9 @@ class QemuRun(GuestRun):
     default_cpu = DEFAULT_QEMU_CPU
     BOOTS = ('kernel', 'disk', 'usb-xhci', 'usb-ehci')
 
-    def __init__(self, *a, boot: str = 'kernel', **kw):
+    def __init__(self, *a, boot: str = 'kernel', mttcg: bool = False, **kw):
         super().__init__(*a, **kw)
+        self.mttcg = mttcg
         if boot not in self.BOOTS:
             raise HarnessError(f'unknown boot mode {boot!r} (one of {", ".join(self.BOOTS)})')
         if self.image and boot == 'kernel':
@@ -961,8 +962,10 @@ class QemuRun(GuestRun):
             # bring back a PTE another vCPU has just cleared (the swap suite
             # then reads frames that were reclaimed); this way each page walk
             # is atomic, as on hardware and under Bochs, and on a 2-core host
-            # it is also faster.
-            cmd += ['-accel', 'tcg,thread=single']
+            # it is also faster.  mttcg=True asks for a thread per vCPU all
+            # the same, for runs that touch no user page tables and need the
+            # vCPUs truly in parallel (make check (q): smp_alloc).
+            cmd += ['-accel', 'tcg,thread=multi' if self.mttcg else 'tcg,thread=single']
         if self.mem > 2048:
             # Without this, large -m fails when the host does not overcommit;
             # host memory grows only with what the guest touches.

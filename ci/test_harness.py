@@ -532,6 +532,8 @@ def e2e_cases(variant: str):
         ('qemu: inject=panic is a panic', qemu('qemu-panic', args='inject=panic'), check_panic),
         ('qemu: inject=triple is a reset', qemu('qemu-triple', args='inject=triple'),
          check_qemu_triple),
+        ('qemu: inject=lock-order is a panic of the lock-order check',
+         qemu('qemu-lock-order', args='inject=lock-order'), check_lock_order),
     ]
 
 
@@ -595,6 +597,12 @@ def check_double_free(r):
     check_failure(r, 'panic')
     expect_in('double free', r.reason)
     check_crash_report(r, '__free_pages', registers=False)
+
+
+def check_lock_order(r):
+    check_failure(r, 'panic')
+    expect_in('lock order', r.reason)
+    check_crash_report(r, 'mm_lock_order_panic', registers=False)
 
 
 def check_triple(r):

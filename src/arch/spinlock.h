@@ -62,6 +62,61 @@ static inline void atomic_andnot(volatile u32 *p, u32 bits)
 	__asm__ __volatile__("lock; andl %1, %0" : "+m"(*p) : "r"(~bits) : "memory");
 }
 
+/* Counters several CPUs change (page->count, statistics): one locked
+ * instruction in smp variants (SDM vol. 3 8.1.2.2), a plain one in up variants. */
+static inline void atomic_inc(volatile u32 *p)
+{
+	if (CONFIG_SMP)
+		__asm__ __volatile__("lock; incl %0" : "+m"(*p) : : "memory");
+	else
+		(*p)++;
+}
+
+/* *p += v; returns the new value. */
+static inline s32 atomic_add_return(volatile s32 *p, s32 v)
+{
+	if (!CONFIG_SMP)
+		return *p += v;
+	return (s32)atomic_xadd((volatile u32 *)p, (u32)v) + v;
+}
+
+/* *p += 1 unless *p is 0 (LOCK CMPXCHG loop); false if it was 0. */
+static inline bool atomic_inc_not_zero(volatile s32 *p)
+{
+	s32 old = *p;
+
+	while (old) {
+		if (!CONFIG_SMP) {
+			*p = old + 1;
+			return true;
+		}
+		s32 prev;
+		__asm__ __volatile__("lock; cmpxchgl %2, %1"
+				     : "=a"(prev), "+m"(*p) : "r"(old + 1), "0"(old) : "memory");
+		if (prev == old)
+			return true;
+		old = prev;
+	}
+	return false;
+}
+
+/* *p |= bits, *p &= ~bits for page flags: locked only in smp variants. */
+static inline void atomic_or_smp(volatile u32 *p, u32 bits)
+{
+	if (CONFIG_SMP)
+		atomic_or(p, bits);
+	else
+		*p |= bits;
+}
+
+static inline void atomic_andnot_smp(volatile u32 *p, u32 bits)
+{
+	if (CONFIG_SMP)
+		atomic_andnot(p, bits);
+	else
+		*p &= ~bits;
+}
+
 static inline void raw_spin_lock(spinlock_t *l)
 {
 	if (!CONFIG_SMP)

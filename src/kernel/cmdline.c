@@ -6,7 +6,7 @@
  *   audit                      arm the TLB audit (the audit suite stops at the debugger)
  *   quick                      the longest tests do a sample of their work (make check's matrix)
  *   loglevel=N                 0..7, messages above N are not shown
- *   inject=fail|hang|panic|triple|overflow|double-free   a deliberate failure for the harness
+ *   inject=fail|hang|panic|triple|overflow|double-free|lock-order   a deliberate failure for the harness
  *   swap=ata|highmem|none      the swap device (default: a swap disk, else HighMem)
  *   swap_mib=N                 swap size limit in MiB, 1..65536 (HighMem area size)
  *   seed=N                     the stress suite's random seed, 0..2^32-1 (decimal or 0x hex)
@@ -150,6 +150,7 @@ static bool parse_inject(struct word w, struct word val, struct boot_options *op
 		{ "triple", INJECT_TRIPLE },
 		{ "overflow", INJECT_OVERFLOW },
 		{ "double-free", INJECT_DOUBLE_FREE },
+		{ "lock-order", INJECT_LOCK_ORDER },
 	};
 	size_t i;
 
@@ -159,7 +160,7 @@ static bool parse_inject(struct word w, struct word val, struct boot_options *op
 			return true;
 		}
 	}
-	return bad_word(err, errlen, w, "bad value in %s: expected fail, hang, panic, triple, overflow or double-free");
+	return bad_word(err, errlen, w, "bad value in %s: expected fail, hang, panic, triple, overflow, double-free or lock-order");
 }
 
 /* Parses the value of swap= (see enum swap_mode) into opts. */

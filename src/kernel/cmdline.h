@@ -16,6 +16,7 @@ enum inject {
 	INJECT_TRIPLE, /* empty IDT, then an exception */
 	INJECT_OVERFLOW, /* unbounded recursion: the stack guard page, a double fault */
 	INJECT_DOUBLE_FREE, /* a page freed twice: the page allocator's debug check */
+	INJECT_LOCK_ORDER, /* a slab cache's lock under a zone's: the lock-order check (mm/mm_locks.h) */
 };
 
 /* swap=: which swap device (mm/swap.h); auto: a swap disk, else HighMem, else none. */

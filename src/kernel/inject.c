@@ -1,5 +1,5 @@
 /*
- * inject=fail|hang|panic|triple: each makes a run fail in one of the ways the
+ * inject=fail|hang|panic|triple|overflow|double-free|lock-order: each makes a run fail in one of the ways the
  * harness must recognise (ci/test_harness.py boots them all).
  */
 #include "kernel/inject.h"
@@ -7,7 +7,9 @@
 #include "arch/console.h"
 #include "arch/io.h"
 #include "arch/traps.h"
+#include "mm/mm_locks.h"
 #include "mm/page_alloc.h"
+#include "mm/slab.h"
 #include "selftest/ktest.h"
 
 static void injected_failure(void)
@@ -80,6 +82,18 @@ void inject_run(enum inject what)
 		printk("inject: freeing pfn %u twice\n", page_to_pfn(p));
 		__free_page(p);
 		__free_page(p);
+		break;
+	}
+	case INJECT_LOCK_ORDER: {
+		if (!CONFIG_DEBUG) {
+			printk("inject: lock-order: only debug builds check the lock order\n");
+			break;
+		}
+		struct zone *z = &zones[ZONE_NORMAL];
+		printk("inject: kmalloc under zone %s's lock\n", z->name);
+		u32 flags = mm_lock(&z->lock, MM_LOCK_ZONE);
+		kfree(kmalloc(32, GFP_KERNEL)); /* a slab cache's lock: out of order */
+		mm_unlock(&z->lock, MM_LOCK_ZONE, flags);
 		break;
 	}
 	case INJECT_NONE:

@@ -179,7 +179,7 @@ static s32 test_fail(u32 file, u32 line, u32 msg)
 static s32 free_pages_now(bool lowmem_kib)
 {
 	preempt_disable();
-	drain_local_pages();
+	drain_all_pages();
 	s32 ret = lowmem_kib ? (s32)(free_lowmem_bytes() >> 10) : (s32)nr_free_pages();
 	preempt_enable();
 	return ret;

@@ -15,16 +15,22 @@
  *
  * Locking (SMP): the run queue, every task's state and run_list, and the
  * wait queues are under sched_lock (a ticket spinlock, interrupts off),
- * held across the switch itself.  Everything else in the kernel -- the task
- * tree, the allocators, address spaces, rmap, swap, reclaim -- runs under
- * the kernel lock (lock_kernel): a task holds it whenever it runs kernel
- * code (kernel threads always, user tasks from their entry into the kernel
- * until their return to ring 3), schedule() lets it go while the task is
- * switched out and takes it back when it resumes.  So kernel code keeps the
- * one-CPU rules it was written for (interrupts off or preemption disabled
- * exclude every other task), while ring-3 code, interrupt handlers and the
- * scheduler run on every CPU at once.  In up variants both compile away
- * (interrupts off, preemption count only).
+ * held across the switch itself.  The memory manager's lower layers lock
+ * themselves (mm/mm.h has the locks and their order): the page allocator,
+ * the slab caches and kmalloc, the swap slot map and swap cache, the LRU
+ * lists, pkmap, printk -- code that lets the kernel lock go may call them.
+ * Everything else -- the task tree, address spaces (VMAs, page tables, rss),
+ * rmap and the anon_vma lists, the fault path, fork/exit/munmap, swap I/O
+ * and reclaim's walks -- still runs under the kernel lock (lock_kernel): a
+ * task holds it whenever it runs kernel code (kernel threads always, unless
+ * they let it go as the smp and smp_alloc tests do; user tasks from their
+ * entry into the kernel until their return to ring 3), schedule() lets it go
+ * while the task is switched out and takes it back when it resumes.  So that
+ * code keeps the one-CPU rules it was written for (interrupts off or
+ * preemption disabled exclude every other task), while ring-3 code,
+ * interrupt handlers, the scheduler and the lower mm layers run on every CPU
+ * at once.  In up variants both compile away (interrupts off, preemption
+ * count only).
  *
  * Added with the scheduler (kernel/sched.c, task.c, wait.c): each task's
  * kernel stack has a canary word at its lowest address, checked at every

@@ -175,7 +175,7 @@ void *kmap_atomic_frame(u64 frame, enum km_type type)
 	if (!CONFIG_BREAK_KMAP_INVLPG) /* a deliberate bug the audit must catch */
 		invlpg(va); /* drop the slot's previous translation (SDM 4.10.4.2) */
 	audit_maps(AUDIT_KMAP_ATOMIC, va, frame);
-	kmap_stats.atomic_maps++;
+	atomic_inc(&kmap_stats.atomic_maps); /* kmap_atomic runs on every CPU at once */
 	return (void *)va;
 }
 

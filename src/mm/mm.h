@@ -19,10 +19,29 @@
  * many of the cluster's 4 KiB PTEs are present (a cluster is mapped at one
  * cluster-aligned virtual window per mm).
  *
- * Locking: the kernel lock (kernel/task.h) serializes address-space changes;
- * ring 3 of the mm may run on other CPUs meanwhile, which is why a PTE change
- * that removes or narrows a translation is followed by a TLB shootdown to
- * mm->cpu_mask (arch/tlbflush.h) before what it pointed at is reused.
+ * Locking: the kernel lock (kernel/task.h) still serializes address-space
+ * changes (VMAs, page tables, rss, mapcount, anon_vma lists: the fault,
+ * fork, munmap, exit and reclaim paths); ring 3 of the mm may run on other
+ * CPUs meanwhile, which is why a PTE change that removes or narrows a
+ * translation is followed by a TLB shootdown to mm->cpu_mask
+ * (arch/tlbflush.h) before what it pointed at is reused.  The layers below
+ * lock themselves and may be called on every CPU at once, with or without
+ * the kernel lock: the page allocator, the slab caches and kmalloc, the swap
+ * slot map and swap cache, the LRU lists, pkmap (highmem.c) and printk.
+ *
+ * Lock order (outermost first; mm/mm_locks.h checks it per CPU in debug
+ * builds and panics naming both locks):
+ *     kernel lock
+ *       -> swap_lock        (swap.c: slot map, swap cache, swap_stats)
+ *       -> lru_lock         (vmscan.c: active/inactive lists)
+ *       -> a slab cache's lock (slab.c; one at a time)
+ *       -> a hot list's lock (page_alloc.c: pcp, per zone and CPU)
+ *       -> a zone's lock    (page_alloc.c: buddy lists, free_pages)
+ * All of them are ticket spinlocks held with interrupts off, which also
+ * keeps the holder from being preempted or migrated (mm/mm_locks.h; up
+ * variants: the interrupt flag only); none is held across a sleep or I/O.  pkmap's lock, printk's lock, sched_lock and the TLB
+ * shootdown lock are leaves outside this order (nothing above is taken under
+ * them).
  */
 #ifndef MM_MM_H
 #define MM_MM_H
@@ -63,7 +82,7 @@ struct mm_struct {
 	u32 rss;                       /* clusters mapped (count once per cluster) */
 	u32 pte_pages;                 /* page-table (PTE) frames allocated */
 	u32 pte_pages_highmem;         /* ... of which in HighMem */
-	u32 lock;                      /* unused: the kernel lock serializes mm changes */
+	u32 lock;                      /* unused: the kernel lock still serializes mm changes */
 	volatile u32 cpu_mask;         /* CPUs that may cache its translations */
 };
 

@@ -19,6 +19,7 @@
 #include "lib/types.h"
 #include "lib/list.h"
 #include "arch/pgtable.h"
+#include "arch/spinlock.h"
 
 typedef u64 phys_addr_t;
 
@@ -73,6 +74,20 @@ enum pageflags {
 _Static_assert(NR_PAGEFLAGS <= PAGE_SECTION_SHIFT, "page flags overlap the section field");
 _Static_assert(NR_SECTIONS <= (1u << PAGE_SECTION_BITS), "section field too narrow");
 
+/*
+ * Locking of the descriptor's fields (smp variants; mm/mm.h has the lock order):
+ *   flags     PG_* bits change with one locked OR/AND (SetPageFlag,
+ *             ClearPageFlag; SDM vol. 3 8.1.2.2), so CPUs changing different
+ *             bits of one page lose none; the zone and section bits never change.
+ *             PG_buddy/PG_pcp and private (order) of a free page: the zone's
+ *             lock, or the owning CPU's hot-list lock.  PG_lru/PG_active and
+ *             lru of a listed page: lru_lock (vmscan.c).  PG_swapcache and
+ *             private of a swap-cache page: swap_lock (swap.c).  PG_slab, the
+ *             slab's private/index (in use, free list) and lru: its cache's lock.
+ *   count     atomic (get_page, put_page, __free_pages: LOCK XADD).
+ *   mapcount, mapping, index of a user cluster: the kernel lock (the fault,
+ *             fork, munmap and reclaim paths still run under it).
+ */
 struct page {
 	u32 flags;             /* PG_* bits, section and zone numbers */
 	s32 count;             /* references: 0 when free */
@@ -86,8 +101,8 @@ struct page {
 _Static_assert(sizeof(struct page) <= 32, "struct page must stay within 32 bytes");
 
 static inline bool PageFlag(const struct page *p, int f) { return p->flags & (1u << f); }
-static inline void SetPageFlag(struct page *p, int f) { p->flags |= 1u << f; }
-static inline void ClearPageFlag(struct page *p, int f) { p->flags &= ~(1u << f); }
+static inline void SetPageFlag(struct page *p, int f) { atomic_or_smp(&p->flags, 1u << f); }
+static inline void ClearPageFlag(struct page *p, int f) { atomic_andnot_smp(&p->flags, 1u << f); }
 static inline enum zone_type page_zonenum(const struct page *p) { return (p->flags >> PAGE_ZONE_SHIFT) & 3; }
 static inline u32 page_section(const struct page *p)
 {

@@ -10,11 +10,16 @@
  *
  * Single pages go through per-CPU hot lists: freed pages are reused while
  * cache-warm, and the buddy lists are touched in batches.
+ *
+ * Locking (page_alloc.h): zone->lock around the buddy lists and free_pages,
+ * pcp->lock around a hot list, both with interrupts off; a hot list's lock
+ * is taken before its zone's (mm/mm_locks.h checks the order in debug builds).
  */
 #include "mm/page_alloc.h"
 #include "mm/bootmem.h"
 #include "mm/highmem.h"
 #include "mm/memmap.h"
+#include "mm/mm_locks.h"
 #include "mm/vmscan.h"
 #include "arch/smp.h"
 #include "kernel/panic.h"
@@ -24,9 +29,34 @@
 struct zone zones[MAX_NR_ZONES];
 static const char *const zone_names[MAX_NR_ZONES] = { "DMA", "Normal", "HighMem" };
 
+u32 mm_locks_held[NR_CPUS];
+
+void mm_lock_order_panic(enum mm_lock_level want, u32 held)
+{
+	static const char *const names[MM_LOCK_NR] = { "swap_lock", "lru_lock", "a slab cache's lock",
+						       "a hot list's lock", "a zone's lock" };
+	int top = 31 - __builtin_clz(held);
+	panic("lock order: CPU %d takes %s while holding %s (mm/mm.h: swap -> lru -> slab -> "
+	      "hot list -> zone)", smp_processor_id(), names[want], names[top]);
+}
+
 static struct zone *page_zone(const struct page *p)
 {
 	return &zones[page_zonenum(p)];
+}
+
+/* The zone's lock, interrupts off on cpu.  make BREAK=zone-lock leaves it
+ * out (a deliberate bug suite smp_alloc must catch); interrupts still go off. */
+static void zone_lock(struct zone *z, int cpu)
+{
+	if (!CONFIG_BREAK_ZONE_LOCK)
+		mm_lock_irqs_off(&z->lock, MM_LOCK_ZONE, cpu);
+}
+
+static void zone_unlock(struct zone *z, int cpu)
+{
+	if (!CONFIG_BREAK_ZONE_LOCK)
+		mm_unlock_irqs_off(&z->lock, MM_LOCK_ZONE, cpu);
 }
 
 /* Puts a free block on its list. */
@@ -100,12 +130,14 @@ static bool zone_watermark_ok(const struct zone *z, unsigned order, gfp_t gfp, b
 	return z->free_pages >= want && z->free_pages - want >= min;
 }
 
-/* Moves up to batch pages from the buddy lists to the hot list.  Only an
- * atomic request may dip into the atomic reserve, and then for one page. */
-static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp, bool fallback)
+/* Moves up to batch pages from the buddy lists to the hot list (its lock
+ * held, interrupts off on cpu).  Only an atomic request may dip into the
+ * atomic reserve, and then for one page. */
+static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp, bool fallback, int cpu)
 {
 	u32 batch = pcp->batch;
 
+	zone_lock(z, cpu);
 	if (!zone_watermark_ok(z, 0, gfp & ~__GFP_ATOMIC, fallback))
 		batch = zone_watermark_ok(z, 0, gfp, fallback) ? 1 : 0;
 	for (u32 i = 0; i < batch && zone_watermark_ok(z, 0, gfp, fallback); i++) {
@@ -116,14 +148,19 @@ static void pcp_refill(struct zone *z, struct per_cpu_pages *pcp, gfp_t gfp, boo
 		list_add_tail(&p->lru, &pcp->list);
 		pcp->count++;
 	}
+	zone_unlock(z, cpu);
 	pcp->refills++;
 }
 
-/* Returns count pages from the tail (the coldest) of the hot list. */
-static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count)
+/* Returns count pages from the tail (the coldest) of the hot list (its lock
+ * held, interrupts off on cpu). */
+static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count, int cpu)
 {
 	bool drained = false;
 
+	if (!pcp->count)
+		return;
+	zone_lock(z, cpu);
 	while (count-- && pcp->count) {
 		struct page *p = list_entry(pcp->list.prev, struct page, lru);
 		list_del(&p->lru);
@@ -132,29 +169,41 @@ static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count)
 		buddy_free(z, p, 0);
 		drained = true;
 	}
+	zone_unlock(z, cpu);
 	if (drained)
 		pcp->drains++;
 }
 
 static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool fallback)
 {
+	struct page *p = NULL;
 	if (order == 0) {
-		struct per_cpu_pages *pcp = &z->pcp[smp_processor_id()];
+		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
+		int cpu = smp_processor_id();
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
 		if (!pcp->count)
-			pcp_refill(z, pcp, gfp, fallback);
+			pcp_refill(z, pcp, gfp, fallback, cpu);
 		else
 			pcp->hits++;
-		if (!pcp->count)
-			return NULL;
-		struct page *p = list_first_entry(&pcp->list, struct page, lru);
-		list_del(&p->lru);
-		ClearPageFlag(p, PG_pcp);
-		pcp->count--;
+		if (pcp->count) {
+			p = list_first_entry(&pcp->list, struct page, lru);
+			list_del(&p->lru);
+			ClearPageFlag(p, PG_pcp);
+			pcp->count--;
+		}
+		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+		local_irq_restore(flags);
 		return p;
 	}
-	if (!zone_watermark_ok(z, order, gfp, fallback))
-		return NULL;
-	return buddy_alloc(z, order);
+	u32 flags = local_irq_save();
+	int cpu = smp_processor_id();
+	zone_lock(z, cpu);
+	if (zone_watermark_ok(z, order, gfp, fallback))
+		p = buddy_alloc(z, order);
+	zone_unlock(z, cpu);
+	local_irq_restore(flags);
+	return p;
 }
 
 /* The zones gfp allows, best first; returns how many. */
@@ -213,9 +262,9 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 				return p;
 			}
 			if (pass)
-				z->alloc_fail++;
+				atomic_inc(&z->alloc_fail);
 		}
-		drain_local_pages();
+		drain_all_pages();
 	}
 	if (!(gfp & __GFP_NOWARN)) {
 		pr_warn("page allocation failure: order %u, gfp 0x%x\n", order, gfp);
@@ -224,7 +273,8 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 	return NULL;
 }
 
-const char *page_free_check(const struct page *p)
+/* page_free_check; lru_ok: put_page takes the page off its list itself. */
+static const char *free_check(const struct page *p, bool lru_ok)
 {
 	if (PageFlag(p, PG_buddy) || PageFlag(p, PG_pcp))
 		return "double free: the page is already free";
@@ -234,11 +284,16 @@ const char *page_free_check(const struct page *p)
 		return "freeing a page that is not allocated (never allocated, or freed and merged)";
 	if (p->count <= 0)
 		return "freeing a page whose reference count is already zero";
-	if (p->count == 1 && (PageFlag(p, PG_lru) || PageFlag(p, PG_slab)))
+	if (p->count == 1 && ((PageFlag(p, PG_lru) && !lru_ok) || PageFlag(p, PG_slab)))
 		return "freeing a page still on an LRU list or owned by a slab cache";
 	if (p->count == 1 && p->mapcount != -1)
 		return "freeing a page that is still mapped by user page tables";
 	return NULL;
+}
+
+const char *page_free_check(const struct page *p)
+{
+	return free_check(p, false);
 }
 
 static void free_pages_ok(struct page *page, unsigned order)
@@ -253,20 +308,30 @@ static void free_pages_ok(struct page *page, unsigned order)
 	page->mapping = NULL;
 	page->mapcount = -1;
 	if (order == 0) {
-		struct per_cpu_pages *pcp = &z->pcp[smp_processor_id()];
+		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
+		int cpu = smp_processor_id();
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
 		SetPageFlag(page, PG_pcp);
 		list_add(&page->lru, &pcp->list);
 		if (++pcp->count > pcp->high)
-			pcp_drain(z, pcp, pcp->batch);
+			pcp_drain(z, pcp, pcp->batch, cpu);
+		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+		local_irq_restore(flags);
 		return;
 	}
+	u32 flags = local_irq_save();
+	int cpu = smp_processor_id();
+	zone_lock(z, cpu);
 	buddy_free(z, page, order);
+	zone_unlock(z, cpu);
+	local_irq_restore(flags);
 }
 
-void __free_pages(struct page *page, unsigned order)
+static void free_debug_check(struct page *page, unsigned order, bool lru_ok)
 {
 	if (CONFIG_DEBUG) {
-		const char *why = page_free_check(page);
+		const char *why = free_check(page, lru_ok);
 		if (why)
 			panic("__free_pages(pfn %u, order %u): %s", page_to_pfn(page), order, why);
 		u32 was = page_order(page);
@@ -274,7 +339,12 @@ void __free_pages(struct page *page, unsigned order)
 			panic("__free_pages(pfn %u): order %u, but it was allocated with order %u",
 			      page_to_pfn(page), order, was);
 	}
-	if (--page->count == 0)
+}
+
+void __free_pages(struct page *page, unsigned order)
+{
+	free_debug_check(page, order, false);
+	if (atomic_add_return(&page->count, -1) == 0)
 		free_pages_ok(page, order);
 }
 
@@ -283,12 +353,16 @@ unsigned page_order(const struct page *p)
 	return PageFlag(p, PG_head) ? p[1].private : 0;
 }
 
-/* The LRU holds no reference: the last one takes the page off its list. */
+/* The LRU holds no reference: the last one takes the page off its list
+ * (after the count reached 0, so reclaim, which isolates only clusters
+ * whose count is not 0, never holds it then). */
 void put_page(struct page *p)
 {
-	if (p->count == 1 && PageFlag(p, PG_lru))
+	free_debug_check(p, 0, true);
+	if (atomic_add_return(&p->count, -1) == 0) {
 		lru_cache_del(p);
-	__free_pages(p, 0);
+		free_pages_ok(p, 0);
+	}
 }
 
 void *get_free_pages(gfp_t gfp, unsigned order)
@@ -345,12 +419,19 @@ u64 free_lowmem_bytes(void)
 	return ((u64)zone_free_pages(&zones[ZONE_DMA]) + zone_free_pages(&zones[ZONE_NORMAL])) * PAGE_SIZE;
 }
 
-void drain_local_pages(void)
+void drain_all_pages(void)
 {
-	/* Every CPU's lists: their owners touch them only under the kernel lock. */
+	/* Every CPU's lists, each under its lock: its owner may be allocating now. */
 	for (int i = 0; i < MAX_NR_ZONES; i++)
-		for (int c = 0; c < (int)ARRAY_SIZE(zones[i].pcp); c++)
-			pcp_drain(&zones[i], &zones[i].pcp[c], zones[i].pcp[c].count);
+		for (int c = 0; c < (int)ARRAY_SIZE(zones[i].pcp); c++) {
+			struct per_cpu_pages *pcp = &zones[i].pcp[c];
+			u32 flags = local_irq_save();
+			int cpu = smp_processor_id();
+			mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+			pcp_drain(&zones[i], pcp, pcp->count, cpu);
+			mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+			local_irq_restore(flags);
+		}
 }
 
 void show_free_areas(void)

@@ -13,15 +13,20 @@
  * request that falls back into a lower zone must also leave that zone's
  * lowmem_reserve.  Before failing, the per-CPU hot lists are drained.
  *
- * Locking: the zones are serialized by the kernel lock (kernel/task.h), held
- * by every task running kernel code; interrupt handlers do not allocate.
- * Each CPU allocates from and frees to its own hot lists (preemption off);
- * draining takes every CPU's lists back (their owners touch them only under
- * the kernel lock too).
+ * Locking: callable on every CPU at once, with or without the kernel lock.
+ * Each zone's buddy lists, free_pages and watermark checks are under
+ * zone->lock (a ticket spinlock, interrupts off); each CPU's hot list of a
+ * zone under its pcp->lock, taken with interrupts off by the CPU that owns
+ * the list (uncontended but for drain_all_pages, which takes every CPU's
+ * lists back synchronously: exact free counts need no cross-CPU call).
+ * Order: pcp->lock, then zone->lock (mm/mm.h).  page->count is atomic.
+ * Statistics (hits, refills, drains) are under the list's lock, alloc_fail
+ * atomic; readers of the counts (nr_free_pages) see a moment's snapshot.
  */
 #ifndef MM_PAGE_ALLOC_H
 #define MM_PAGE_ALLOC_H
 #include "mm/page.h"
+#include "arch/spinlock.h"
 
 typedef u32 gfp_t;
 #define __GFP_DMA 0x01u
@@ -44,12 +49,14 @@ struct free_area {
 
 /* A CPU's hot list of single pages for one zone. */
 struct per_cpu_pages {
+	spinlock_t lock;                 /* the list and its counters */
 	struct list_head list;
 	u32 count, high, batch;
 	u32 hits, refills, drains; /* statistics */
 };
 
 struct zone {
+	spinlock_t lock;                 /* free_area, free_pages */
 	const char *name;
 	u32 start_pfn, end_pfn;          /* span */
 	u32 managed_pages;               /* given to the allocator at boot */
@@ -81,7 +88,7 @@ void free_pages(void *addr, unsigned order);
 
 /* References: a page is freed when its count drops to zero.  put_page is
  * for single pages; blocks are freed with __free_pages and their order. */
-static inline void get_page(struct page *p) { p->count++; }
+static inline void get_page(struct page *p) { atomic_inc((volatile u32 *)&p->count); }
 /* The order an allocated block was allocated with. */
 unsigned page_order(const struct page *p);
 void put_page(struct page *p);
@@ -92,7 +99,7 @@ u32 zone_free_pages(const struct zone *z);
 /* Free lowmem (DMA + NORMAL) in bytes, for the `# lowmem:` line. */
 u64 free_lowmem_bytes(void);
 /* Returns every page on every CPU's hot lists to the buddy lists (exact free counts). */
-void drain_local_pages(void);
+void drain_all_pages(void);
 /* One line per zone: free/managed pages, watermarks, free blocks per order. */
 void show_free_areas(void);
 

@@ -25,10 +25,11 @@
  * SLAB_LIVE, and check every free: a double free, a pointer into the middle
  * of an object, into another cache or outside any slab panics.
  *
- * Locking: the kernel lock (kernel/task.h), held by every task running kernel
- * code; interrupt handlers do not allocate.
+ * Locking (slab.h): c->lock around everything that touches c's slabs; the
+ * list of caches under chain_lock (never held with a cache's lock).
  */
 #include "mm/slab.h"
+#include "mm/mm_locks.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "lib/printf.h"
@@ -40,6 +41,7 @@
 
 static struct kmem_cache cache_cache; /* the cache of cache descriptors */
 static struct list_head cache_chain = LIST_HEAD_INIT(cache_chain);
+static spinlock_t chain_lock = SPINLOCK_INIT;
 static bool slab_ready;
 
 static const char *const kmalloc_names[] = {
@@ -69,7 +71,9 @@ static void cache_setup(struct kmem_cache *c, const char *name, u32 size, u32 al
 	INIT_LIST_HEAD(&c->full);
 	INIT_LIST_HEAD(&c->partial);
 	INIT_LIST_HEAD(&c->empty);
+	u32 flags = spin_lock_irqsave(&chain_lock);
 	list_add_tail(&c->link, &cache_chain);
+	spin_unlock_irqrestore(&chain_lock, flags);
 }
 
 void kmem_cache_init(void)
@@ -187,12 +191,14 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 	if (gfp & (__GFP_DMA | __GFP_HIGHMEM))
 		panic("kmem_cache_alloc(%s): slabs come from Normal memory; "
 		      "gfp 0x%x asks for DMA or HighMem", c->name, gfp);
+	u32 flags = mm_lock(&c->lock, MM_LOCK_SLAB);
 	if (!list_empty(&c->partial))
 		pg = list_first_entry(&c->partial, struct page, lru);
 	else if (!list_empty(&c->empty))
 		pg = list_first_entry(&c->empty, struct page, lru);
 	else if (!(pg = cache_grow(c, gfp))) {
 		c->stats.fails++;
+		mm_unlock(&c->lock, MM_LOCK_SLAB, flags);
 		return NULL;
 	}
 	u8 *obj = (u8 *)lowmem_page_address(pg) + pg->index;
@@ -204,6 +210,7 @@ void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 	slab_relink(c, pg, pg->private - 1);
 	c->stats.objs_in_use++;
 	c->stats.allocs++;
+	mm_unlock(&c->lock, MM_LOCK_SLAB, flags);
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, c->size);
 	else if (CONFIG_DEBUG)
@@ -241,9 +248,11 @@ static struct page *lowmem_page(const void *p)
 	return pfn_valid(pfn) ? pfn_to_page(pfn) : NULL;
 }
 
-const char *kmem_cache_free_check(const struct kmem_cache *c, const void *obj)
+/* kmem_cache_free_check with c's lock held. */
+static const char *free_check_locked(const struct kmem_cache *c, const void *obj)
 {
-	static char why[96];
+	static char whys[NR_CPUS][96]; /* per CPU: the caller holds a cache lock */
+	char *why = whys[smp_processor_id()];
 	const struct page *pg = lowmem_page(obj);
 
 	if (!obj)
@@ -253,7 +262,7 @@ const char *kmem_cache_free_check(const struct kmem_cache *c, const void *obj)
 	if (!PageFlag(pg, PG_slab))
 		return "not in a slab page";
 	if (pg->mapping != c) {
-		snprintf(why, sizeof(why), "the object belongs to cache %s",
+		snprintf(why, sizeof(whys[0]), "the object belongs to cache %s",
 			 ((const struct kmem_cache *)pg->mapping)->name);
 		return why;
 	}
@@ -265,10 +274,20 @@ const char *kmem_cache_free_check(const struct kmem_cache *c, const void *obj)
 	return NULL;
 }
 
+const char *kmem_cache_free_check(const struct kmem_cache *c, const void *obj)
+{
+	struct kmem_cache *lc = (struct kmem_cache *)c;
+	u32 flags = mm_lock(&lc->lock, MM_LOCK_SLAB);
+	const char *why = free_check_locked(c, obj);
+	mm_unlock(&lc->lock, MM_LOCK_SLAB, flags);
+	return why;
+}
+
 void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
+	u32 flags = mm_lock(&c->lock, MM_LOCK_SLAB);
 	if (CONFIG_DEBUG) {
-		const char *why = kmem_cache_free_check(c, obj);
+		const char *why = free_check_locked(c, obj);
 		if (why)
 			panic("kmem_cache_free(%s, %p): %s", c->name, obj, why);
 	}
@@ -285,12 +304,15 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 	c->stats.frees++;
 	if (pg->private == 0 && c->stats.slabs_empty > SLAB_KEEP_EMPTY)
 		slab_release(c, pg);
+	mm_unlock(&c->lock, MM_LOCK_SLAB, flags);
 }
 
 void kmem_cache_shrink(struct kmem_cache *c)
 {
+	u32 flags = mm_lock(&c->lock, MM_LOCK_SLAB);
 	while (!list_empty(&c->empty))
 		slab_release(c, list_first_entry(&c->empty, struct page, lru));
+	mm_unlock(&c->lock, MM_LOCK_SLAB, flags);
 }
 
 void kmem_cache_destroy(struct kmem_cache *c)
@@ -301,7 +323,9 @@ void kmem_cache_destroy(struct kmem_cache *c)
 		panic("kmem_cache_destroy(%s): %u objects still allocated", c->name,
 		      c->stats.objs_in_use);
 	kmem_cache_shrink(c);
+	u32 flags = spin_lock_irqsave(&chain_lock);
 	list_del(&c->link);
+	spin_unlock_irqrestore(&chain_lock, flags);
 	kmem_cache_free(&cache_cache, c);
 }
 
@@ -310,6 +334,7 @@ void kmem_cache_print_stats(void)
 	struct list_head *l;
 
 	kmem_cache_init();
+	u32 flags = spin_lock_irqsave(&chain_lock);
 	list_for_each(l, &cache_chain) {
 		const struct kmem_cache *c = list_entry(l, struct kmem_cache, link);
 		const struct kmem_cache_stats *s = &c->stats;
@@ -319,6 +344,7 @@ void kmem_cache_print_stats(void)
 		       s->slabs_partial, s->slabs_empty, s->pages, s->allocs, s->frees, s->grows,
 		       s->shrinks, s->fails);
 	}
+	spin_unlock_irqrestore(&chain_lock, flags);
 }
 
 void kmem_cache_totals(u32 *objs, u32 *pages)

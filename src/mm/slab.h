@@ -16,8 +16,13 @@
  *                  offset of the next one
  *   page->lru      on the cache's full, partial or empty list
  *
- * Locking: the kernel lock (kernel/task.h), held by every task running kernel
- * code, serializes the caches; interrupt handlers do not allocate.
+ * Locking: callable on every CPU at once, with or without the kernel lock.
+ * Each cache has its own lock (a ticket spinlock taken with interrupts off,
+ * so a cache may be used from an interrupt handler too): its slab lists, the
+ * slabs' free lists and page fields above, and its stats.  A cache's lock is
+ * taken before the page allocator's locks (growing and shrinking call it
+ * with the lock held; mm/mm.h has the order); never two caches' locks at
+ * once.  The list of all caches has a lock of its own (slab.c).
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H
@@ -38,6 +43,7 @@ struct kmem_cache_stats {
 };
 
 struct kmem_cache {
+	spinlock_t lock;             /* everything below but name, size, align, objs_per_slab */
 	const char *name;            /* not copied: must outlive the cache */
 	u32 size;                    /* object stride: the size rounded up to align */
 	u32 align;                   /* a power of two, at least 4 */

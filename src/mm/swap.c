@@ -13,8 +13,9 @@
  * KM_USER pair.  The HighMem area copies through a lowmem bounce frame
  * for that reason (both ends of the copy are kmapped frames).
  *
- * Locking: the kernel lock, preemption off (the mm code's rule); nothing here
- * sleeps, the ATA driver polls.
+ * Locking (swap.h): swap_lock around the slot map, the swap cache and
+ * swap_stats; it is let go before put_page and I/O.  Nothing here sleeps,
+ * the ATA driver polls.
  */
 #include "mm/swap.h"
 #include "mm/vmscan.h"
@@ -22,6 +23,7 @@
 #include "mm/page_alloc.h"
 #include "mm/slab.h"
 #include "mm/mm.h"
+#include "mm/mm_locks.h"
 #include "kernel/cmdline.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -32,6 +34,17 @@
 #define SECTORS_PER_SLOT (PAGE_SIZE / ATA_SECTOR_SIZE)
 
 struct swap_stats swap_stats;
+static spinlock_t swap_lock = SPINLOCK_INIT;
+
+static u32 swap_lock_take(void)
+{
+	return mm_lock(&swap_lock, MM_LOCK_SWAP);
+}
+
+static void swap_lock_drop(u32 flags)
+{
+	mm_unlock(&swap_lock, MM_LOCK_SWAP, flags);
+}
 static struct swap_info device;
 static struct swap_info *active;
 static const char *absent = "swap_init has not run";
@@ -220,16 +233,20 @@ static void __add_to_swap_cache(struct page *page, swp_entry_t e, struct swap_sl
 
 void add_to_swap_cache(struct page *page, swp_entry_t e)
 {
+	u32 flags = swap_lock_take();
 	__add_to_swap_cache(page, e, entry_slot(e, "add_to_swap_cache"));
 	SetPageFlag(page, PG_dirty); /* the slot does not hold it yet */
+	swap_lock_drop(flags);
 }
 
 swp_entry_t get_swap_slot(void)
 {
 	struct swap_info *si = active;
+	u32 flags = swap_lock_take();
 
 	if (!si || si->inuse >= si->nr_slots) {
 		swap_stats.full++;
+		swap_lock_drop(flags);
 		return (swp_entry_t){ 0 };
 	}
 	for (u32 n = 0; n < si->nr_slots; n++) {
@@ -240,12 +257,14 @@ swp_entry_t get_swap_slot(void)
 		si->cursor = slot + 1;
 		si->inuse++;
 		s->flags = 0;
+		swap_lock_drop(flags);
 		return swp_entry(0, slot);
 	}
 	panic("swap: %u of %u slots in use, but none is free", si->inuse, si->nr_slots);
 }
 
-void delete_from_swap_cache(struct page *page)
+/* Unbinds page from its slot (swap_lock held); the caller puts the cache's reference. */
+static void __delete_from_swap_cache(struct page *page)
 {
 	swp_entry_t e = page_swp_entry(page);
 	struct swap_slot *s = entry_slot(e, "delete_from_swap_cache");
@@ -257,16 +276,27 @@ void delete_from_swap_cache(struct page *page)
 	page->private = 0;
 	if (!s->count)
 		slot_release(s);
+}
+
+void delete_from_swap_cache(struct page *page)
+{
+	u32 flags = swap_lock_take();
+	__delete_from_swap_cache(page);
+	swap_lock_drop(flags);
 	put_page(page);
 }
 
 struct page *lookup_swap_cache(swp_entry_t e)
 {
-	return entry_slot(e, "lookup_swap_cache")->cache;
+	u32 flags = swap_lock_take();
+	struct page *page = entry_slot(e, "lookup_swap_cache")->cache;
+	swap_lock_drop(flags);
+	return page;
 }
 
 void swap_duplicate(swp_entry_t e)
 {
+	u32 flags = swap_lock_take();
 	struct swap_slot *s = entry_slot(e, "swap_duplicate");
 
 	if (s->count == 0xffff)
@@ -274,20 +304,27 @@ void swap_duplicate(swp_entry_t e)
 	if (!s->count && !s->cache && !(s->flags & SLOT_WRITTEN))
 		panic("swap_duplicate: slot %u is free", swp_offset(e));
 	s->count++;
+	swap_lock_drop(flags);
 }
 
 void swap_free(swp_entry_t e)
 {
+	u32 flags = swap_lock_take();
 	struct swap_slot *s = entry_slot(e, "swap_free");
+	struct page *cached = NULL;
 
 	if (!s->count)
 		panic("swap_free: slot %u is held by no window", swp_offset(e));
-	if (--s->count)
-		return;
-	if (s->cache)
-		delete_from_swap_cache(s->cache); /* frees the slot too */
-	else
-		slot_release(s);
+	if (!--s->count) {
+		cached = s->cache;
+		if (cached)
+			__delete_from_swap_cache(cached); /* frees the slot too */
+		else
+			slot_release(s);
+	}
+	swap_lock_drop(flags);
+	if (cached)
+		put_page(cached);
 }
 
 u32 swap_count(swp_entry_t e)
@@ -304,15 +341,17 @@ int swap_writepage(struct page *page)
 	u32 h;
 
 	if (write_cluster(active, swp_offset(e), page, &h)) {
-		swap_stats.write_errors++;
+		atomic_inc(&swap_stats.write_errors);
 		printk("swap: %s: write of slot %u failed: the cluster (pfn %u) stays in memory\n",
 		       active->name, swp_offset(e), page_to_pfn(page));
 		return -EIO;
 	}
+	u32 flags = swap_lock_take();
 	s->flags |= SLOT_WRITTEN;
 	s->csum = h;
 	ClearPageFlag(page, PG_dirty);
 	swap_stats.swap_outs++;
+	swap_lock_drop(flags);
 	return 0;
 }
 
@@ -320,14 +359,18 @@ struct page *swapin_page(swp_entry_t e, int *err)
 {
 	struct swap_slot *s = entry_slot(e, "swapin_page");
 	u32 slot = swp_offset(e), h;
+	u32 flags = swap_lock_take();
 
 	if (s->cache) {
+		struct page *cached = s->cache;
 		swap_stats.cache_hits++;
-		get_page(s->cache);
-		return s->cache;
+		get_page(cached);
+		swap_lock_drop(flags);
+		return cached;
 	}
 	if (!(s->flags & SLOT_WRITTEN))
 		panic("swapin: slot %u was never written and nothing is cached for it", slot);
+	swap_lock_drop(flags);
 	struct page *page = alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
 	if (!page) {
 		*err = -ENOMEM;
@@ -335,12 +378,12 @@ struct page *swapin_page(swp_entry_t e, int *err)
 	}
 	*err = read_cluster(active, slot, page, &h);
 	if (*err) {
-		swap_stats.read_errors++;
+		atomic_inc(&swap_stats.read_errors);
 		printk("swap: %s: read of slot %u failed\n", active->name, slot);
 	} else if (CONFIG_DEBUG) {
-		swap_stats.csum_checked++;
+		atomic_inc(&swap_stats.csum_checked);
 		if (h != s->csum) {
-			swap_stats.csum_errors++;
+			atomic_inc(&swap_stats.csum_errors);
 			printk("swap: %s: slot %u read back with checksum %08x, written with %08x: "
 			       "corrupted, not used\n", active->name, slot, h, s->csum);
 			*err = -EIO;
@@ -350,9 +393,20 @@ struct page *swapin_page(swp_entry_t e, int *err)
 		put_page(page);
 		return NULL;
 	}
-	swap_stats.swap_ins++;
 	SetPageFlag(page, PG_anon);
+	flags = swap_lock_take();
+	if (s->cache) {
+		/* Another CPU read the slot meanwhile: use its copy. */
+		struct page *cached = s->cache;
+		swap_stats.cache_hits++;
+		get_page(cached);
+		swap_lock_drop(flags);
+		put_page(page);
+		return cached;
+	}
+	swap_stats.swap_ins++;
 	__add_to_swap_cache(page, e, s); /* clean: the slot holds the same data */
+	swap_lock_drop(flags);
 	lru_cache_add(page);
 	return page;
 }

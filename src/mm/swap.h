@@ -39,8 +39,14 @@
  * Every slot of a window that mapped the cluster gets the same entry; slot
  * i of the window still means frame i of the cluster.
  *
- * Locking: callers hold the kernel lock (kernel/task.h: every task in the
- * kernel does) and preemption off (the mm code's rule).
+ * Locking: the slot map (count, flags, csum, inuse, cursor), the swap cache
+ * (cache, PG_swapcache, page->private) and swap_stats are under swap_lock,
+ * a ticket spinlock taken with interrupts off, first in the mm lock order
+ * (mm/mm.h): get_swap_slot, swap_duplicate, swap_free and the swap-cache
+ * calls may run on every CPU at once, without the kernel lock.  The I/O
+ * itself (swap_writepage's and swapin_page's transfer, the ATA channel, the
+ * HighMem area's bounce frame), swap_set_limit and swap_corrupt_slot still
+ * rely on the kernel lock (their callers, reclaim and the fault path, hold it).
  */
 #ifndef MM_SWAP_H
 #define MM_SWAP_H

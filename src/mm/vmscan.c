@@ -13,8 +13,15 @@
  * it enters the cache, cleared by a successful write) says whether its
  * slot holds it.
  *
- * Locking: the kernel lock, preemption off; the reverse-map walks map user PTE
- * tables in KM_PTE0, the I/O maps frames in KM_SWAP.
+ * Locking: lru_lock (interrupts off) around the two lists, nr_active and
+ * nr_inactive, PG_lru and PG_active of listed clusters; reclaim holds it only
+ * while it isolates a cluster (off its list, with a reference of its own,
+ * taken only if the count is not already 0: a cluster whose last reference
+ * is going is left to put_page, which takes it off the list) and while it
+ * puts one back, never across page_referenced, try_to_unmap or I/O.  The
+ * statistics are atomic.  The reverse-map walks and the page-outs still rely
+ * on the kernel lock (rmap.h); they map user PTE tables in KM_PTE0, the I/O
+ * maps frames in KM_SWAP.
  */
 #include "mm/vmscan.h"
 #include "mm/swap.h"
@@ -22,6 +29,7 @@
 #include "mm/highpte.h"
 #include "mm/page_alloc.h"
 #include "mm/mm.h"
+#include "mm/mm_locks.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/task.h"
@@ -35,21 +43,25 @@ static struct list_head active_list = LIST_HEAD_INIT(active_list);
 static struct list_head inactive_list = LIST_HEAD_INIT(inactive_list);
 u32 nr_active, nr_inactive;
 struct vmscan_stats vmscan_stats;
+static spinlock_t lru_lock = SPINLOCK_INIT;
+
+#define vm_stat_inc(field) atomic_inc(&vmscan_stats.field)
 
 void lru_cache_add(struct page *page)
 {
+	u32 flags = mm_lock(&lru_lock, MM_LOCK_LRU);
 	if (PageFlag(page, PG_lru))
 		panic("lru_cache_add: pfn %u is already on a list", page_to_pfn(page));
 	SetPageFlag(page, PG_lru);
 	SetPageFlag(page, PG_active);
 	list_add(&page->lru, &active_list);
 	nr_active++;
+	mm_unlock(&lru_lock, MM_LOCK_LRU, flags);
 }
 
-void lru_cache_del(struct page *page)
+/* Off its list (lru_lock held). */
+static void __lru_cache_del(struct page *page)
 {
-	if (!PageFlag(page, PG_lru))
-		return;
 	list_del(&page->lru);
 	if (PageFlag(page, PG_active))
 		nr_active--;
@@ -59,9 +71,20 @@ void lru_cache_del(struct page *page)
 	ClearPageFlag(page, PG_active);
 }
 
+void lru_cache_del(struct page *page)
+{
+	if (!PageFlag(page, PG_lru))
+		return;
+	u32 flags = mm_lock(&lru_lock, MM_LOCK_LRU);
+	if (PageFlag(page, PG_lru)) /* again: reclaim may have isolated it meanwhile */
+		__lru_cache_del(page);
+	mm_unlock(&lru_lock, MM_LOCK_LRU, flags);
+}
+
 /* Back on a list after reclaim looked at it: the head of the active or inactive one. */
 static void putback(struct page *page, bool active)
 {
+	u32 flags = mm_lock(&lru_lock, MM_LOCK_LRU);
 	SetPageFlag(page, PG_lru);
 	if (active) {
 		SetPageFlag(page, PG_active);
@@ -71,6 +94,32 @@ static void putback(struct page *page, bool active)
 		list_add(&page->lru, &inactive_list);
 		nr_inactive++;
 	}
+	mm_unlock(&lru_lock, MM_LOCK_LRU, flags);
+}
+
+/* Takes the cluster at list's tail off it, with a reference of reclaim's own;
+ * NULL if the list is empty.  One whose count already reached 0 (put_page is
+ * freeing it, and will take it off the list) moves to the head instead and
+ * *skipped is set. */
+static struct page *isolate_tail(struct list_head *list, bool *skipped)
+{
+	struct page *page = NULL;
+	u32 flags = mm_lock(&lru_lock, MM_LOCK_LRU);
+
+	*skipped = false;
+	if (!list_empty(list)) {
+		page = list_entry(list->prev, struct page, lru);
+		if (atomic_inc_not_zero(&page->count)) {
+			__lru_cache_del(page);
+		} else {
+			list_del(&page->lru);
+			list_add(&page->lru, list);
+			*skipped = true;
+			page = NULL;
+		}
+	}
+	mm_unlock(&lru_lock, MM_LOCK_LRU, flags);
+	return page;
 }
 
 /*
@@ -131,7 +180,7 @@ static int pageout(struct page *page)
 			return -ENOENT;
 		swp_entry_t e = get_swap_slot();
 		if (!e.val) {
-			vmscan_stats.swap_full++;
+			vm_stat_inc(swap_full);
 			return -ENOSPC;
 		}
 		add_to_swap_cache(page, e);
@@ -149,7 +198,7 @@ static int pageout(struct page *page)
 	for (u32 i = before; i < holders; i++)
 		swap_duplicate(e);
 	if (r) {
-		vmscan_stats.unmap_busy++;
+		vm_stat_inc(unmap_busy);
 		return -EBUSY; /* stays in the cache: the unmapped windows find it there */
 	}
 	if (PageFlag(page, PG_dirty) && swap_writepage(page))
@@ -167,7 +216,7 @@ int swap_out_page(struct page *page)
 	lru_cache_del(page);
 	int r = pageout(page);
 	if (r == 0)
-		vmscan_stats.reclaimed++;
+		vm_stat_inc(reclaimed);
 	else if (listed)
 		putback(page, true);
 	return r;
@@ -177,19 +226,21 @@ int swap_out_page(struct page *page)
  * to its head, the others to the inactive list. */
 static void refill_inactive(u32 n)
 {
-	while (n-- && !list_empty(&active_list)) {
-		struct page *page = list_entry(active_list.prev, struct page, lru);
-		list_del(&page->lru);
-		if (page_referenced(page)) {
-			list_add(&page->lru, &active_list);
-			vmscan_stats.rotated++;
-			continue;
+	while (n--) {
+		bool skipped;
+		struct page *page = isolate_tail(&active_list, &skipped);
+		if (!page) {
+			if (skipped)
+				continue;
+			break;
 		}
-		ClearPageFlag(page, PG_active);
-		list_add(&page->lru, &inactive_list);
-		nr_active--;
-		nr_inactive++;
-		vmscan_stats.deactivated++;
+		bool referenced = page_referenced(page);
+		putback(page, referenced);
+		if (referenced)
+			vm_stat_inc(rotated);
+		else
+			vm_stat_inc(deactivated);
+		put_page(page);
 	}
 }
 
@@ -202,21 +253,25 @@ static u32 shrink_inactive(u32 n, u32 want)
 {
 	u32 freed = 0;
 
-	while (n-- && freed < want && !list_empty(&inactive_list)) {
-		struct page *page = list_entry(inactive_list.prev, struct page, lru);
-		vmscan_stats.scanned++;
+	while (n-- && freed < want) {
+		bool skipped;
+		struct page *page = isolate_tail(&inactive_list, &skipped);
+		if (!page) {
+			if (skipped)
+				continue;
+			break;
+		}
+		vm_stat_inc(scanned);
 		if (page_referenced(page)) {
-			lru_cache_del(page);
 			putback(page, true);
-			vmscan_stats.activated++;
+			vm_stat_inc(activated);
+			put_page(page);
 			continue;
 		}
-		lru_cache_del(page);
-		get_page(page);
 		int r = pageout(page);
 		if (r == 0) {
 			freed++;
-			vmscan_stats.reclaimed++;
+			vm_stat_inc(reclaimed);
 		} else {
 			putback(page, r != -EINVAL);
 		}
@@ -252,7 +307,7 @@ void balance_memory(void)
 	/* Reclaim maps PTE tables in KM_PTE0: never under a caller that holds a slot. */
 	if (kmap_atomic_idle_check())
 		return;
-	vmscan_stats.balance_runs++;
+	vm_stat_inc(balance_runs);
 	while (alloc_headroom(GFP_HIGHUSER, WMARK_HIGH) < SWAP_CLUSTER_MAX)
 		if (!try_to_free_pages(SWAP_CLUSTER_MAX))
 			break;
@@ -265,7 +320,7 @@ const char *oom_reason(u32 addr)
 	const char *what = !si ? "no swap"
 			   : si->inuse >= si->nr_slots ? "swap full" : "nothing reclaimable";
 
-	vmscan_stats.oom++;
+	vm_stat_inc(oom);
 	printk("oom: task %d (%s) out of memory at %08x: %s; %u pages free, swap %u of %u slots "
 	       "used, %u active and %u inactive clusters\n", current->pid, current->name, addr,
 	       what, nr_free_pages(), si ? si->inuse : 0, si ? si->nr_slots : 0, nr_active,

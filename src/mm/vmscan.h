@@ -32,9 +32,13 @@
  * The LRU holds no page reference: put_page removes a cluster from its
  * list when the last reference goes (page_alloc.c).
  *
- * Locking: callers hold the kernel lock and preemption off.  Reclaim uses the KM_PTE0
- * slot (the reverse map) and KM_SWAP (I/O), so it runs only where no
- * kmap_atomic slot is held.
+ * Locking: lru_cache_add and lru_cache_del may be called on any CPU
+ * without the kernel lock (lru_lock, vmscan.c).  try_to_free_pages,
+ * balance_memory and swap_out_page: callers hold the kernel lock (the
+ * reverse-map walks and swap I/O rely on it) and preemption off; they hold
+ * lru_lock only while isolating or putting back one cluster.  Reclaim uses
+ * the KM_PTE0 slot (the reverse map) and KM_SWAP (I/O), so it runs only
+ * where no kmap_atomic slot is held.
  */
 #ifndef MM_VMSCAN_H
 #define MM_VMSCAN_H

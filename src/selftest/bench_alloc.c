@@ -105,7 +105,7 @@ KBENCH(page_alloc_hot_list)
 	}
 	hit = summarize(n);
 	for (u32 i = 0; i < n; i++) {
-		drain_local_pages();
+		drain_all_pages();
 		u64 t0 = rdtsc();
 		struct page *p = alloc_page(GFP_KERNEL); /* refills a batch from the buddy lists */
 		__free_page(p);

@@ -183,7 +183,7 @@ KBENCH(mm_fork_exit)
 static u64 free_lowmem_now(void)
 {
 	preempt_disable();
-	drain_local_pages();
+	drain_all_pages();
 	u64 bytes = free_lowmem_bytes();
 	preempt_enable();
 	return bytes;

@@ -84,6 +84,8 @@ KTEST(cmdline, each_option)
 	KT_ASSERT_EQ(opts.inject, INJECT_OVERFLOW);
 	PARSE_OK("inject=double-free");
 	KT_ASSERT_EQ(opts.inject, INJECT_DOUBLE_FREE);
+	PARSE_OK("inject=lock-order");
+	KT_ASSERT_EQ(opts.inject, INJECT_LOCK_ORDER);
 	KT_ASSERT_EQ(opts.loglevel, LOGLEVEL_DEFAULT);
 }
 
@@ -171,11 +173,11 @@ KTEST(cmdline, bad_tests)
 	PARSE_BAD("tests=ok tests=[x]", "'tests=[x]'");
 }
 
-/* inject= takes fail, hang, panic, triple, overflow or double-free. */
+/* inject= takes fail, hang, panic, triple, overflow, double-free or lock-order. */
 KTEST(cmdline, bad_inject)
 {
 	PARSE_BAD("inject=nope", "'inject=nope'");
-	KT_ASSERT_STREQ(err, "bad value in 'inject=nope': expected fail, hang, panic, triple, overflow or double-free");
+	KT_ASSERT_STREQ(err, "bad value in 'inject=nope': expected fail, hang, panic, triple, overflow, double-free or lock-order");
 	PARSE_BAD("inject=", "'inject='");
 	PARSE_BAD("inject=FAIL", "'inject=FAIL'");
 	PARSE_BAD("inject=failx", "'inject=failx'");

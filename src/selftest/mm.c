@@ -40,7 +40,7 @@ static void snap(struct baseline *b)
 		switch_mm(warm, NULL);
 		mmput(warm);
 	}
-	drain_local_pages();
+	drain_all_pages();
 	b->free_pages = nr_free_pages();
 	for (int i = 0; i < PT_NR_POOLS; i++)
 		b->pt_frames[i] = pt_stats.in_use[i];
@@ -285,11 +285,11 @@ KTEST(mm, highpte_1gib_no_lowmem)
 	KT_ASSERT(mm);
 	s32 a = do_mmap(mm, 0, GIB(1), RW, ANON);
 	KT_ASSERT_GT(a, 0);
-	drain_local_pages();
+	drain_all_pages();
 	u64 low_before = free_lowmem_bytes();
 	for (u32 off = 0; off < GIB(1); off += PMD_SIZE)
 		KT_ASSERT_EQ(put32(a + off, off), 0);
-	drain_local_pages();
+	drain_all_pages();
 	u64 used = low_before - free_lowmem_bytes();
 	u32 tables = GIB(1) / PMD_SIZE;
 	ktest_diag("%u PTE tables (%u in HighMem), lowmem used %llu KiB", mm->pte_pages,

@@ -2,7 +2,7 @@
  * Suite page_alloc: the buddy allocator, its zones and hot lists.
  *
  * Most tests compare the allocator's free counts before and after: a
- * snapshot (taken after drain_local_pages, so every free page is in the
+ * snapshot (taken after drain_all_pages, so every free page is in the
  * buddy lists) records each zone's free pages and its free blocks per order.
  * The buddy lists of a given set of free pages are unique once every pair of
  * free buddies has merged, so after a test frees all it took, the snapshot
@@ -31,7 +31,7 @@ struct snapshot {
 /* Drains the hot lists and records the free counts. */
 static void snap(struct snapshot *s)
 {
-	drain_local_pages();
+	drain_all_pages();
 	s->total = nr_free_pages();
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		s->free[z] = zones[z].free_pages;
@@ -415,7 +415,7 @@ KTEST(page_alloc, free_check)
 	why = page_free_check(p); /* on the hot list */
 	KT_ASSERT(why != NULL);
 	KT_EXPECT(strstr(why, "double free") != NULL);
-	drain_local_pages();
+	drain_all_pages();
 	why = page_free_check(p); /* in the buddy lists, maybe merged */
 	KT_ASSERT(why != NULL);
 	ktest_diag("after the drain: %s", why);
@@ -452,7 +452,7 @@ KTEST(page_alloc, hot_list_lifo)
 	__free_page(first);
 	__free_page(second);
 	/* After a drain the list is refilled from the buddy lists. */
-	drain_local_pages();
+	drain_all_pages();
 	KT_EXPECT_EQ(pcp->count, 0);
 	struct page *c = alloc_page(GFP_KERNEL);
 	KT_ASSERT(c != NULL);

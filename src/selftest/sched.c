@@ -482,7 +482,7 @@ KTEST(sched, short_lived_threads_leak_nothing)
 	u32 min_free = ~0u;
 
 	task_cache_shrink();
-	drain_local_pages();
+	drain_all_pages();
 	u32 free0 = nr_free_pages();
 	for (int round = 0; round < 10; round++) {
 		int started = 0, sum = 0, want = 0, code;
@@ -491,7 +491,7 @@ KTEST(sched, short_lived_threads_leak_nothing)
 				started++, want += round * 20 + i;
 		KT_EXPECT_EQ(started, 20);
 		KT_EXPECT_EQ(nr_tasks(), base + started);
-		drain_local_pages();
+		drain_all_pages();
 		min_free = MIN(min_free, nr_free_pages());
 		while (do_wait(&code) > 0)
 			sum += code;
@@ -499,7 +499,7 @@ KTEST(sched, short_lived_threads_leak_nothing)
 	}
 	KT_EXPECT_EQ(nr_tasks(), base);
 	task_cache_shrink();
-	drain_local_pages();
+	drain_all_pages();
 	/* 20 live stacks must show (the count is not blind)... */
 	KT_EXPECT_LE(min_free + 20 * (KSTACK_SIZE / PAGE_SIZE ? KSTACK_SIZE / PAGE_SIZE : 1), free0);
 	/* ... and none may be left over. */

@@ -1,7 +1,7 @@
 /*
  * Suite slab: caches of fixed-size objects and kmalloc.
  *
- * Page counts are checked with nr_free_pages() after drain_local_pages():
+ * Page counts are checked with nr_free_pages() after drain_all_pages():
  * a cache holds exactly its stats.pages pages, and gives them back when it
  * shrinks.  Numbers of objects per slab depend on PAGE_SIZE (4 or 16 KiB),
  * so the tests compute them from it.
@@ -18,7 +18,7 @@ static void *objs[MAX_OBJS];
 
 static u32 free_pages_now(void)
 {
-	drain_local_pages();
+	drain_all_pages();
 	return nr_free_pages();
 }
 

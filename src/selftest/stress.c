@@ -353,7 +353,7 @@ static void snapshot(struct baseline *b)
 	task_cache_shrink();
 	slab_totals(&b->slab_objs, &slab_pages);
 	preempt_disable();
-	drain_local_pages();
+	drain_all_pages();
 	b->free_and_slab_pages = nr_free_pages() + slab_pages;
 	preempt_enable();
 	for (int i = 0; i < PT_NR_POOLS; i++)

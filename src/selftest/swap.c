@@ -181,7 +181,7 @@ static void snapshot(struct baseline *b)
 	task_cache_shrink();
 	kmem_cache_totals(&b->slab_objs, &slab_pages);
 	preempt_disable();
-	drain_local_pages();
+	drain_all_pages();
 	b->free_or_slab = nr_free_pages() + slab_pages;
 	b->lru = nr_active + nr_inactive;
 	b->swap_inuse = swap_active() ? swap_active()->inuse : 0;

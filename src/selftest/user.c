@@ -244,7 +244,7 @@ static void snapshot(struct baseline *b)
 {
 	task_cache_shrink();
 	preempt_disable();
-	drain_local_pages();
+	drain_all_pages();
 	b->free_pages = nr_free_pages();
 	preempt_enable();
 	kmem_cache_totals(&b->slab_objs, &b->slab_pages);
