@@ -13,8 +13,13 @@
  * Every user PTE is reached through pte_offset_map/pte_unmap (highpte.h).
  * The user image (VM_IMAGE) maps kernel frames: never counted, never freed.
  *
- * Locking: the kernel lock (kernel/task.h) is held around all of this on
- * SMP; TLB flushes reach every CPU in mm->cpu_mask (arch/tlbflush.c).
+ * Locking: mm->page_table_lock (mm.h; interrupts off) is held around all of
+ * this: the fault path takes it in handle_mm_fault after reclaim, the
+ * callers in mmap.c around munmap, mprotect, fork and exit.  A page's
+ * mapping is set under its anon_vma's lock (rmap.c).  page->mapcount of a
+ * cluster several address spaces share still relies on the kernel lock
+ * (kernel/task.h).  TLB flushes reach every CPU in mm->cpu_mask
+ * (arch/tlbflush.c) with the lock held: a CPU spinning on it answers them.
  */
 #include "mm/mm.h"
 #include "mm/memory.h"
@@ -394,12 +399,26 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 
 int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 {
+	u32 flags = mm_lock_mm(mm);
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	bool legal = vma && vma_allows(vma, write, exec);
+	mm_unlock_mm(mm, flags);
+	if (!legal)
+		return -EFAULT;
+	balance_memory(); /* reclaim, while nothing is mapped or half done (and no mm lock held) */
+	flags = mm_lock_mm(mm);
+	int ret = handle_mm_fault_locked(mm, addr, write, exec);
+	mm_unlock_mm(mm, flags);
+	return ret;
+}
+
+int handle_mm_fault_locked(struct mm_struct *mm, u32 addr, bool write, bool exec)
+{
 	struct vm_area_struct *vma = find_vma(mm, addr);
 	int ret = 0;
 
 	if (!vma || !vma_allows(vma, write, exec))
 		return -EFAULT;
-	balance_memory(); /* reclaim, while nothing is mapped or half done */
 	pmd_t *pmd = pmd_alloc_table(mm, addr);
 	if (!pmd)
 		return -ENOMEM;

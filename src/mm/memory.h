@@ -6,6 +6,8 @@
 extern struct mm_struct init_mm;
 
 /* Clears the PTEs of [start, end) in vma and drops the clusters they mapped. */
+/* handle_mm_fault (mm.h) without reclaim, mm->page_table_lock held. */
+int handle_mm_fault_locked(struct mm_struct *mm, u32 addr, bool write, bool exec);
 void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end);
 /* fork: copies vma's PTEs into dst, private pages write-protected on both sides. */
 int copy_vma_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area_struct *vma);

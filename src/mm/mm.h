@@ -46,6 +46,7 @@
 #ifndef MM_MM_H
 #define MM_MM_H
 #include "lib/list.h"
+#include "arch/spinlock.h"
 #include "mm/page.h"
 #include "user/uapi.h"
 
@@ -82,7 +83,7 @@ struct mm_struct {
 	u32 rss;                       /* clusters mapped (count once per cluster) */
 	u32 pte_pages;                 /* page-table (PTE) frames allocated */
 	u32 pte_pages_highmem;         /* ... of which in HighMem */
-	u32 lock;                      /* unused: the kernel lock still serializes mm changes */
+	spinlock_t page_table_lock;    /* VMA list, page tables, rss, pte_pages (mm_lock_mm) */
 	volatile u32 cpu_mask;         /* CPUs that may cache its translations */
 };
 
@@ -117,5 +118,9 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec);
 u64 user_pte_frame(struct mm_struct *mm, u32 addr, bool *writable);
 
 extern struct mm_struct *current_mm_of_cpu[8];
+
+/* mm->page_table_lock (level MM_LOCK_MM, interrupts off): returns the flags to restore. */
+u32 mm_lock_mm(struct mm_struct *mm);
+void mm_unlock_mm(struct mm_struct *mm, u32 flags);
 
 #endif

@@ -22,6 +22,8 @@
 #include "arch/smp.h"
 
 enum mm_lock_level {
+	MM_LOCK_MM,    /* mm->page_table_lock: an address space's VMAs, page tables, rss (mmap.c, memory.c) */
+	MM_LOCK_ANON,  /* anon_vma->lock: its VMA list, the mapping of its pages (rmap.c) */
 	MM_LOCK_SWAP,  /* swap_lock: the slot map and the swap cache (swap.c) */
 	MM_LOCK_LRU,   /* lru_lock: the active/inactive lists, vmscan stats (vmscan.c) */
 	MM_LOCK_SLAB,  /* one per kmem_cache: its slab lists and counters (slab.c) */
@@ -51,6 +53,41 @@ static inline void mm_unlock_irqs_off(spinlock_t *l, enum mm_lock_level level, i
 	raw_spin_unlock(l);
 	if (CONFIG_DEBUG)
 		mm_locks_held[cpu] &= ~(1u << level);
+}
+
+/*
+ * A lock taken against the order, without waiting: reverse-map walks hold an
+ * anon_vma lock and try each mm's page_table_lock (the fault path takes them
+ * the other way round).  A trylock cannot deadlock, so no order check; the
+ * level is recorded so that what is taken under it is checked.
+ */
+static inline bool mm_trylock_irqs_off(spinlock_t *l, enum mm_lock_level level, int cpu)
+{
+	if (!raw_spin_trylock(l))
+		return false;
+	if (CONFIG_DEBUG)
+		mm_locks_held[cpu] |= 1u << level;
+	return true;
+}
+
+/*
+ * A second lock of a level this CPU holds, taken without waiting because
+ * nobody else can hold it: fork's child mm, reachable by others only
+ * through the reverse map's trylocks.  Panics if it is busy (debug: also if
+ * the level is not held or a higher one is).  Released with
+ * mm_unlock_nested_irqs_off, which leaves the level's bit to the outer lock.
+ */
+static inline void mm_lock_nested_irqs_off(spinlock_t *l, enum mm_lock_level level, int cpu)
+{
+	if (CONFIG_DEBUG && mm_locks_held[cpu] >> level != 1u)
+		mm_lock_order_panic(level, mm_locks_held[cpu]);
+	if (!raw_spin_trylock(l))
+		raw_spin_lock(l); /* a reverse-map walk's trylock holds it for a moment */
+}
+
+static inline void mm_unlock_nested_irqs_off(spinlock_t *l)
+{
+	raw_spin_unlock(l);
 }
 
 static inline u32 mm_lock(spinlock_t *l, enum mm_lock_level level)

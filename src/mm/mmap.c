@@ -6,6 +6,14 @@
  * The VMA list is sorted and non-overlapping; a call that covers part of a
  * VMA first splits it at the range's edges, so every operation then works on
  * whole VMAs.
+ *
+ * Locking: mm->page_table_lock (mm_lock_mm, level MM_LOCK_MM: the outermost
+ * mm lock, interrupts off) around every change of the VMA list, the page
+ * tables and rss -- mmap, munmap, mprotect, fork (the parent's lock, then
+ * the child's as a nested lock nobody else can wait for), exit (mmput), the
+ * fault path (memory.c).  Reclaim (balance_memory) runs before the lock is
+ * taken: its reverse-map walks only try mm locks, so one held here would
+ * make it skip this address space.
  */
 #include "mm/mm.h"
 #include "mm/memory.h"
@@ -17,6 +25,8 @@
 #include "arch/spinlock.h"
 #include "arch/tlbflush.h"
 #include "kernel/audit.h"
+#include "mm/mm_locks.h"
+#include "mm/vmscan.h"
 
 #define TASK_UNMAPPED_BASE 0x40000000u /* where mmap(NULL, ...) starts looking */
 
@@ -48,7 +58,18 @@ struct mm_struct *mm_alloc(void)
 	}
 	INIT_LIST_HEAD(&mm->mmap);
 	mm->users = 1;
+	mm->page_table_lock = (spinlock_t)SPINLOCK_INIT;
 	return mm;
+}
+
+u32 mm_lock_mm(struct mm_struct *mm)
+{
+	return mm_lock(&mm->page_table_lock, MM_LOCK_MM);
+}
+
+void mm_unlock_mm(struct mm_struct *mm, u32 flags)
+{
+	mm_unlock(&mm->page_table_lock, MM_LOCK_MM, flags);
 }
 
 void switch_mm(struct mm_struct *prev, struct mm_struct *next)
@@ -195,15 +216,21 @@ static struct vm_area_struct *vma_at_or_after(struct mm_struct *mm, u32 addr)
  * find: its clusters are allocated at mmap time, so that every address space
  * that inherits the VMA at fork maps the same ones.
  */
-static int populate(struct mm_struct *mm, struct vm_area_struct *v)
+static int populate(struct mm_struct *mm, struct vm_area_struct *v, u32 *lock_flags)
 {
 	u32 flags = v->vm_flags;
 	int err = 0;
 
 	/* PROT_NONE too: the clusters must exist before a fork can share them. */
 	v->vm_flags |= VM_READ;
-	for (u32 w = v->vm_start & PAGE_MASK; w < v->vm_end && !err; w += PAGE_SIZE)
-		err = handle_mm_fault(mm, MAX(w, v->vm_start), false, false);
+	for (u32 w = v->vm_start & PAGE_MASK; w < v->vm_end && !err; w += PAGE_SIZE) {
+		/* Reclaim runs without the mm lock (its walks would skip this mm);
+		 * v stays: system calls still hold the kernel lock (kernel/task.h). */
+		mm_unlock_mm(mm, *lock_flags);
+		balance_memory();
+		*lock_flags = mm_lock_mm(mm);
+		err = handle_mm_fault_locked(mm, MAX(w, v->vm_start), false, false);
+	}
 	v->vm_flags = flags;
 	if (!(flags & (VM_READ | VM_WRITE | VM_EXEC)))
 		change_protection(mm, v, v->vm_start, v->vm_end);
@@ -233,7 +260,8 @@ static bool window_conflict(struct mm_struct *mm, u32 start, u32 end, bool share
 	return false;
 }
 
-int do_munmap(struct mm_struct *mm, u32 addr, u32 len)
+/* do_munmap with mm->page_table_lock held. */
+static int munmap_locked(struct mm_struct *mm, u32 addr, u32 len)
 {
 	len = ALIGN_UP(len, MMUPAGE_SIZE);
 	if (!range_ok(addr, len))
@@ -251,7 +279,16 @@ int do_munmap(struct mm_struct *mm, u32 addr, u32 len)
 	return 0;
 }
 
-s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
+int do_munmap(struct mm_struct *mm, u32 addr, u32 len)
+{
+	u32 flags = mm_lock_mm(mm);
+	int err = munmap_locked(mm, addr, len);
+	mm_unlock_mm(mm, flags);
+	return err;
+}
+
+static s32 mmap_locked(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags,
+		       u32 *lock_flags)
 {
 	u32 vmf;
 
@@ -266,7 +303,7 @@ s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
 			return -EINVAL;
 		if (window_conflict(mm, addr, addr + len, flags & MAP_SHARED))
 			return -EINVAL;
-		int err = do_munmap(mm, addr, len);
+		int err = munmap_locked(mm, addr, len);
 		if (err)
 			return err;
 	} else {
@@ -281,14 +318,22 @@ s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
 	if (!v)
 		return -ENOMEM;
 	vma_link(mm, v);
-	if ((vmf & VM_SHARED) && populate(mm, v)) {
-		do_munmap(mm, addr, len);
+	if ((vmf & VM_SHARED) && populate(mm, v, lock_flags)) {
+		munmap_locked(mm, addr, len);
 		return -ENOMEM;
 	}
 	return (s32)addr;
 }
 
-int do_mprotect(struct mm_struct *mm, u32 addr, u32 len, u32 prot)
+s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
+{
+	u32 lock_flags = mm_lock_mm(mm);
+	s32 ret = mmap_locked(mm, addr, len, prot, flags, &lock_flags);
+	mm_unlock_mm(mm, lock_flags);
+	return ret;
+}
+
+static int mprotect_locked(struct mm_struct *mm, u32 addr, u32 len, u32 prot)
 {
 	len = ALIGN_UP(len, MMUPAGE_SIZE);
 	if (!range_ok(addr, len) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
@@ -314,13 +359,23 @@ int do_mprotect(struct mm_struct *mm, u32 addr, u32 len, u32 prot)
 	return 0;
 }
 
+int do_mprotect(struct mm_struct *mm, u32 addr, u32 len, u32 prot)
+{
+	u32 flags = mm_lock_mm(mm);
+	int err = mprotect_locked(mm, addr, len, prot);
+	mm_unlock_mm(mm, flags);
+	return err;
+}
+
 int map_user_image(struct mm_struct *mm, u32 addr, u32 phys, u32 len)
 {
 	struct vm_area_struct *v = vma_new(addr, addr + ALIGN_UP(len, MMUPAGE_SIZE),
 					   VM_READ | VM_EXEC | VM_IMAGE, phys >> MMUPAGE_SHIFT);
 	if (!v)
 		return -ENOMEM;
+	u32 flags = mm_lock_mm(mm);
 	vma_link(mm, v);
+	mm_unlock_mm(mm, flags);
 	return 0;
 }
 
@@ -331,7 +386,9 @@ int map_user_stack(struct mm_struct *mm)
 					   (USER_STACK_TOP - USER_STACK_SIZE) >> MMUPAGE_SHIFT);
 	if (!v)
 		return -ENOMEM;
+	u32 flags = mm_lock_mm(mm);
 	vma_link(mm, v);
+	mm_unlock_mm(mm, flags);
 	return 0;
 }
 
@@ -342,17 +399,29 @@ struct mm_struct *dup_mm(struct mm_struct *old)
 
 	if (!mm)
 		return NULL;
+	/* The parent's lock, then the child's: new, so only the reverse map's
+	 * trylocks (once its VMAs join anon_vmas) can meet it. */
+	u32 flags = mm_lock_mm(old);
+	int cpu = smp_processor_id();
+	mm_lock_nested_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
+	bool ok = true;
 	list_for_each(l, &old->mmap) {
 		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, vm_list);
 		struct vm_area_struct *c = vma_new(v->vm_start, v->vm_end, v->vm_flags, v->vm_pgoff);
-		if (!c)
-			goto fail;
+		if (!c) {
+			ok = false;
+			break;
+		}
 		vma_link(mm, c);
-		if (vma_dup(c, v) || copy_vma_range(mm, old, v))
-			goto fail;
+		if (vma_dup(c, v) || copy_vma_range(mm, old, v)) {
+			ok = false;
+			break;
+		}
 	}
-	return mm;
-fail:
+	mm_unlock_nested_irqs_off(&mm->page_table_lock);
+	mm_unlock_mm(old, flags);
+	if (ok)
+		return mm;
 	mmput(mm);
 	return NULL;
 }
@@ -361,12 +430,14 @@ void mmput(struct mm_struct *mm)
 {
 	int cpu = smp_processor_id();
 
-	if (!mm || --mm->users > 0)
+	if (!mm || atomic_add_return((volatile s32 *)&mm->users, -1) > 0)
 		return;
 	/* Tables are about to go: this CPU must not be running on them. */
 	if (current_mm_of_cpu[cpu] == mm)
 		switch_mm(mm, &init_mm);
 	tlb_mm_release(mm); /* lazy CPUs that still have it loaded leave it */
+	/* The last user: only reverse-map walks (trylocks) can still reach it. */
+	u32 flags = mm_lock_mm(mm);
 	while (!list_empty(&mm->mmap)) {
 		struct vm_area_struct *v = list_first_entry(&mm->mmap, struct vm_area_struct, vm_list);
 		zap_vma_range(mm, v, v->vm_start, v->vm_end);
@@ -374,6 +445,7 @@ void mmput(struct mm_struct *mm)
 		vma_unlink_free(mm, v);
 	}
 	free_user_tables(mm);
+	mm_unlock_mm(mm, flags);
 	if (mm->rss || mm->pte_pages)
 		panic("mmput: %u clusters and %u PTE tables still accounted", mm->rss, mm->pte_pages);
 	pgd_free_user(mm->pgd);

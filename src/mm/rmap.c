@@ -1,4 +1,14 @@
-/* anon_vma reverse mapping (see rmap.h); RMAP=pte_chain builds rmap_pte_chain.c instead. */
+/*
+ * anon_vma reverse mapping (see rmap.h); RMAP=pte_chain builds rmap_pte_chain.c instead.
+ *
+ * Locking: anon_vma->lock (level MM_LOCK_ANON, mm/mm_locks.h) around its VMA
+ * list and count and around setting page->mapping to it.  Joining and
+ * leaving happen under the VMA's mm->page_table_lock too (mm lock, then
+ * anon_vma lock).  try_to_unmap and page_referenced go the other way -- the
+ * anon_vma lock, then each VMA's mm -- so they only TRY the mm lock: a busy
+ * address space is skipped and counted (rmap_stats.mm_busy), its mapping
+ * stays, and reclaim meets the page again on a later pass.
+ */
 #include "mm/rmap.h"
 #include "mm/rmap_slot.h"
 #include "mm/slab.h"
@@ -7,6 +17,8 @@
 #include "mm/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/audit.h"
+#include "mm/mm_locks.h"
+#include "arch/smp.h"
 
 #if !CONFIG_RMAP_PTE_CHAIN
 
@@ -23,14 +35,26 @@ u32 rmap_metadata_bytes(void)
 	return rmap_stats.anon_vmas * anon_vma_cache->size;
 }
 
+static u32 anon_vma_lock(struct anon_vma *av)
+{
+	return mm_lock(&av->lock, MM_LOCK_ANON);
+}
+
+static void anon_vma_unlock(struct anon_vma *av, u32 flags)
+{
+	mm_unlock(&av->lock, MM_LOCK_ANON, flags);
+}
+
 void anon_vma_link(struct vm_area_struct *vma)
 {
 	struct anon_vma *av = vma->anon_vma;
 
 	if (!av)
 		return;
+	u32 flags = anon_vma_lock(av);
 	list_add_tail(&vma->anon_vma_node, &av->head);
 	av->nr_vmas++;
+	anon_vma_unlock(av, flags);
 }
 
 void anon_vma_unlink(struct vm_area_struct *vma)
@@ -39,11 +63,15 @@ void anon_vma_unlink(struct vm_area_struct *vma)
 
 	if (!av)
 		return;
+	u32 flags = anon_vma_lock(av);
 	list_del_init(&vma->anon_vma_node);
 	vma->anon_vma = NULL;
-	if (--av->nr_vmas == 0) {
+	bool last = --av->nr_vmas == 0;
+	anon_vma_unlock(av, flags);
+	if (last) {
+		/* No VMA left, so no walker can reach it through a list any more. */
 		kmem_cache_free(anon_vma_cache, av);
-		rmap_stats.anon_vmas--;
+		atomic_add_return((volatile s32 *)&rmap_stats.anon_vmas, -1);
 	}
 }
 
@@ -76,9 +104,10 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 		av = kmem_cache_alloc(anon_vma_cache, GFP_KERNEL);
 		if (!av)
 			return -ENOMEM;
+		av->lock = (spinlock_t)SPINLOCK_INIT;
 		INIT_LIST_HEAD(&av->head);
 		av->nr_vmas = 0;
-		rmap_stats.anon_vmas++;
+		atomic_inc(&rmap_stats.anon_vmas);
 	}
 	vma->anon_vma = av;
 	anon_vma_link(vma);
@@ -87,8 +116,26 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 
 void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, u32 w)
 {
-	page->mapping = (void *)((u32)vma->anon_vma | PAGE_MAPPING_ANON);
+	struct anon_vma *av = vma->anon_vma;
+	if (!av) { /* a VMA that never faulted on its own: no list to guard */
+		page->index = vma->vm_pgoff + ((w - vma->vm_start) >> MMUPAGE_SHIFT);
+		page->mapping = (void *)PAGE_MAPPING_ANON;
+		return;
+	}
+	u32 flags = anon_vma_lock(av);
 	page->index = vma->vm_pgoff + ((w - vma->vm_start) >> MMUPAGE_SHIFT);
+	page->mapping = (void *)((u32)av | PAGE_MAPPING_ANON);
+	anon_vma_unlock(av, flags);
+}
+
+/* vma's mm->page_table_lock without waiting (anon_vma lock held, interrupts
+ * off on cpu); false, counted, when another CPU holds it. */
+static bool rmap_trylock_mm(struct mm_struct *mm, int cpu)
+{
+	if (mm_trylock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu))
+		return true;
+	rmap_stats.mm_busy++; /* under the anon_vma lock: one walker at a time per anon_vma */
+	return false;
 }
 
 u32 anon_vma_count(const struct anon_vma *av)
@@ -119,14 +166,20 @@ int try_to_unmap(struct page *page, u64 replacement)
 
 	if (!av)
 		return -EINVAL;
+	u32 flags = anon_vma_lock(av);
+	int cpu = smp_processor_id();
 	list_for_each(l, &av->head) {
 		struct vm_area_struct *vma = list_entry(l, struct vm_area_struct, anon_vma_node);
 		struct mm_struct *mm = vma->vm_mm;
 		u32 w;
 		rmap_stats.vmas_walked++;
-		pte_t *wp = map_window(page, vma, &w);
-		if (!wp)
+		if (!rmap_trylock_mm(mm, cpu))
 			continue;
+		pte_t *wp = map_window(page, vma, &w);
+		if (!wp) {
+			mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
+			continue;
+		}
 		bool cleared = false, left = false;
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
@@ -147,7 +200,9 @@ int try_to_unmap(struct page *page, u64 replacement)
 			rmap_stats.windows_unmapped++;
 			put_page(page);
 		}
+		mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 	}
+	anon_vma_unlock(av, flags);
 	return page->mapcount < 0 ? 0 : -EBUSY;
 }
 
@@ -159,13 +214,20 @@ int page_referenced(struct page *page)
 
 	if (!av)
 		return 0;
+	u32 flags = anon_vma_lock(av);
+	int cpu = smp_processor_id();
 	list_for_each(l, &av->head) {
 		struct vm_area_struct *vma = list_entry(l, struct vm_area_struct, anon_vma_node);
+		struct mm_struct *mm = vma->vm_mm;
 		u32 w;
 		rmap_stats.vmas_walked++;
-		pte_t *wp = map_window(page, vma, &w);
-		if (!wp)
+		if (!rmap_trylock_mm(mm, cpu))
 			continue;
+		pte_t *wp = map_window(page, vma, &w);
+		if (!wp) {
+			mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
+			continue;
+		}
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
 			if (a < vma->vm_start || a >= vma->vm_end || !rmap_slot_maps(wp[i], page, i) ||
@@ -177,7 +239,9 @@ int page_referenced(struct page *page)
 			referenced++;
 		}
 		pte_unmap(wp);
+		mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 	}
+	anon_vma_unlock(av, flags);
 	return referenced;
 }
 #endif

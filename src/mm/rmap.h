@@ -39,6 +39,7 @@ void rmap_init(void);
 #define PAGE_MAPPING_ANON 1u
 
 struct anon_vma {
+	spinlock_t lock;       /* head, nr_vmas, and page->mapping of its pages (MM_LOCK_ANON) */
 	struct list_head head; /* VMAs, through vm_area_struct.anon_vma_node */
 	u32 nr_vmas;
 };
@@ -142,6 +143,8 @@ struct rmap_stats {
 	u32 windows_unmapped; /* (address space, window) pairs try_to_unmap emptied */
 	u32 chains;          /* live pte_chain blocks */
 	u32 direct;          /* pages with a direct PTE address */
+	u32 mm_busy;         /* address spaces try_to_unmap / page_referenced skipped:
+			      * their page_table_lock was held (trylock failed) */
 };
 extern struct rmap_stats rmap_stats;
 

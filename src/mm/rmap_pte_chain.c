@@ -26,8 +26,13 @@
  * window's address >> 12, the same in every address space: fork copies
  * windows in place and nothing moves them).
  *
- * Locking: one CPU; on SMP the chain would take a lock of its own (Linux
- * used a bit of page->flags).
+ * Locking: the chains themselves are still under the kernel lock
+ * (kernel/task.h; Linux used a bit of page->flags).  try_to_unmap and
+ * page_referenced only TRY each entry's mm->page_table_lock (level
+ * MM_LOCK_MM, mm/mm_locks.h), since the fault path holds it while it
+ * changes chains: a busy address space is counted (rmap_stats.mm_busy) and
+ * ends try_to_unmap's pass (-EBUSY: the page stays for a later one) or is
+ * left out of page_referenced's count.
  */
 #include "mm/rmap.h"
 #include "mm/rmap_slot.h"
@@ -38,6 +43,8 @@
 #include "mm/highmem.h"
 #include "kernel/audit.h"
 #include "kernel/panic.h"
+#include "mm/mm_locks.h"
+#include "arch/smp.h"
 
 #if CONFIG_RMAP_PTE_CHAIN
 
@@ -265,9 +272,15 @@ int try_to_unmap(struct page *page, u64 replacement)
 
 	if (!PageFlag(page, PG_anon))
 		return -EINVAL;
+	u32 flags = local_irq_save();
+	int cpu = smp_processor_id();
 	while (PageFlag(page, PG_direct) || page->mapping) {
 		pte_addr_t pa = chain_first(page);
 		struct mm_struct *mm = entry_mm(pa);
+		if (!mm_trylock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu)) {
+			rmap_stats.mm_busy++;
+			break; /* the first entry is busy: the page waits for the next pass */
+		}
 		pte_t *wp = map_entry(pa);
 		u32 cleared = 0;
 		rmap_stats.vmas_walked++;
@@ -286,7 +299,9 @@ int try_to_unmap(struct page *page, u64 replacement)
 		mm->rss--;
 		rmap_stats.windows_unmapped++;
 		put_page(page);
+		mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 	}
+	local_irq_restore(flags);
 	return page->mapcount < 0 ? 0 : -EBUSY;
 }
 
@@ -307,10 +322,14 @@ static int referenced_one(struct page *page, pte_addr_t pa)
 {
 	u32 w = page->index << MMUPAGE_SHIFT;
 	struct mm_struct *mm = entry_mm(pa);
-	pte_t *wp = map_entry(pa);
-	int referenced = 0;
+	int referenced = 0, cpu = smp_processor_id();
 
 	rmap_stats.vmas_walked++;
+	if (!mm_trylock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu)) {
+		rmap_stats.mm_busy++;
+		return 0;
+	}
+	pte_t *wp = map_entry(pa);
 	for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 		if (!rmap_slot_maps(wp[i], page, i) || !pte_young(wp[i]))
 			continue;
@@ -320,6 +339,7 @@ static int referenced_one(struct page *page, pte_addr_t pa)
 		referenced++;
 	}
 	unmap_entry(wp);
+	mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 	return referenced;
 }
 
@@ -327,7 +347,10 @@ int page_referenced(struct page *page)
 {
 	if (!PageFlag(page, PG_anon))
 		return 0;
-	return chain_each(page, referenced_one);
+	u32 flags = local_irq_save(); /* the mm locks' rule (mm/mm_locks.h) */
+	int n = chain_each(page, referenced_one);
+	local_irq_restore(flags);
+	return n;
 }
 
 /* 1 if entry pa's window maps a frame of page, in the address space owning its table. */
