@@ -15,6 +15,7 @@
 #include "arch/smp.h"
 #include "mm/mm.h"
 #include "kernel/printk.h"
+#include "kernel/task.h"
 
 /* Set by the task code: ends the current user task after a fatal fault. */
 void (*user_fault_handler)(struct trap_frame *tf, u32 cr2, const char *what);
@@ -37,6 +38,9 @@ bool do_page_fault(struct trap_frame *tf, u32 cr2)
 	if (user) {
 		if (!user_fault_handler)
 			return false;
+		/* Killing the task (and reading its VMAs for the report) is kernel-lock work. */
+		if (!kernel_lock_held())
+			lock_kernel();
 		user_fault_handler(tf, cr2, fault_reason(mm, cr2, write, exec));
 		return true;
 	}

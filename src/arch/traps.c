@@ -5,7 +5,10 @@
  *
  * SMP: an exception or system call from ring 3 takes the kernel lock
  * (kernel/task.h) before any kernel work; the way back to ring 3 lets it go.
- * Hardware interrupts take no lock.
+ * Page faults are the exception in anon_vma builds: they run under their
+ * mm's page_table_lock alone (mm/memory.c takes the kernel lock itself for
+ * reclaim and swap-in, arch/fault.c to kill the task).  Hardware
+ * interrupts take no lock.
  */
 #include "arch/traps.h"
 #include "arch/io.h"
@@ -109,7 +112,8 @@ static void exception(struct trap_frame *tf)
 {
 	u32 cr2 = tf->vector == VEC_PF ? read_cr2() : 0;
 
-	if (tf->cs & 3)
+	bool lockless_fault = tf->vector == VEC_PF && !CONFIG_RMAP_PTE_CHAIN;
+	if ((tf->cs & 3) && !lockless_fault)
 		lock_kernel(); /* CR2 read first: the spin may let a nested fault in */
 	if (tf->vector == VEC_PF) {
 		/* Resolving a fault allocates; the allocators are not preemption-safe. */
@@ -122,6 +126,8 @@ static void exception(struct trap_frame *tf)
 	/* From ring 3 an exception ends the task, not the kernel (kernel/user.c);
 	 * NMIs and machine checks are the hardware's, whoever was running. */
 	if ((tf->cs & 3) && tf->vector != VEC_NMI && tf->vector != VEC_MC) {
+		if (!kernel_lock_held())
+			lock_kernel();
 		user_kill(tf, cr2, NULL);
 		return;
 	}

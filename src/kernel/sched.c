@@ -126,6 +126,13 @@ void lock_kernel(void)
 	}
 }
 
+bool kernel_lock_held(void)
+{
+	struct task *t = current;
+
+	return !CONFIG_SMP || !t || t->lock_depth >= 0;
+}
+
 void unlock_kernel(void)
 {
 	struct task *t = current;

@@ -140,6 +140,8 @@ void wake_up_process_locked(struct task *t);
 /* The kernel lock (see "Locking" above); nests per task. */
 void lock_kernel(void);
 void unlock_kernel(void);
+/* Does the running task hold the kernel lock?  (Always true in up variants and before tasks.) */
+bool kernel_lock_held(void);
 /* An application processor's first task: its idle loop on the stack it
  * started on (arch/smpboot.c), with the scheduler ready. */
 void __noreturn sched_ap_idle(int cpu, void *stack);

@@ -33,6 +33,8 @@
 #include "arch/smp.h"
 #include "arch/tlbflush.h"
 #include "kernel/audit.h"
+#include "kernel/task.h"
+#include "mm/rmap.h"
 
 #define WINDOW_MASK (~(PAGE_SIZE - 1))
 #define WINDOW_SLOTS PAGE_MMUCOUNT
@@ -131,7 +133,7 @@ static int cluster_map(struct mm_struct *mm, struct page *page, u32 w)
 	if (err)
 		return err;
 	get_page(page);
-	page->mapcount++;
+	atomic_add_return(&page->mapcount, 1); /* other mms change it under their own locks */
 	mm->rss++;
 	return 0;
 }
@@ -140,7 +142,7 @@ static int cluster_map(struct mm_struct *mm, struct page *page, u32 w)
 static void cluster_unmap(struct mm_struct *mm, struct page *page, u32 w)
 {
 	page_remove_rmap(page, mm, w);
-	page->mapcount--;
+	atomic_add_return(&page->mapcount, -1);
 	mm->rss--;
 	put_page(page);
 }
@@ -397,18 +399,61 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 	return oom_reason(addr);
 }
 
+struct fault_stats fault_stats;
+static volatile u32 faults_in_flight; /* handle_mm_fault calls between lock and unlock */
+
+/* Does the fault at addr meet a swap entry in its window (mm lock held)? */
+static bool fault_meets_swap(struct mm_struct *mm, u32 addr)
+{
+	pmd_t *pmd = user_pmd(mm->pgd, addr);
+	if (!pmd_present(*pmd))
+		return false;
+	pte_t *pte = pte_offset_map(pmd, addr);
+	u32 w = addr & WINDOW_MASK;
+	bool swap = window_swap_entry(pte - ((addr - w) >> MMUPAGE_SHIFT)) != 0;
+	pte_unmap(pte);
+	return swap;
+}
+
+/*
+ * Faults from ring 3 come here without the kernel lock (arch/traps.c) in
+ * anon_vma builds; mm->page_table_lock covers the address space.  What
+ * still needs the kernel lock -- reclaim (its reverse-map walks and
+ * pageout's slot counting), swap-in (the swap device and its cache), the
+ * pte_chain reverse map -- makes the fault take it first (it is the
+ * outermost lock, so the mm lock is let go and taken again).
+ */
 int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 {
 	u32 flags = mm_lock_mm(mm);
 	struct vm_area_struct *vma = find_vma(mm, addr);
-	bool legal = vma && vma_allows(vma, write, exec);
+	bool legal = vma && vma_allows(vma, write, exec), took_big = false;
 	mm_unlock_mm(mm, flags);
 	if (!legal)
 		return -EFAULT;
-	balance_memory(); /* reclaim, while nothing is mapped or half done (and no mm lock held) */
+	if (!kernel_lock_held() && (CONFIG_RMAP_PTE_CHAIN || reclaim_wanted())) {
+		lock_kernel();
+		took_big = true;
+	}
+	if (kernel_lock_held())
+		balance_memory(); /* reclaim, while nothing is mapped or half done (and no mm lock held) */
 	flags = mm_lock_mm(mm);
+	if (!kernel_lock_held() && fault_meets_swap(mm, addr)) {
+		mm_unlock_mm(mm, flags);
+		lock_kernel();
+		took_big = true;
+		flags = mm_lock_mm(mm);
+	}
+	/* Measured concurrency: another CPU was between these two points too. */
+	if (atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1)
+		atomic_inc(&fault_stats.concurrent);
+	if (!kernel_lock_held())
+		atomic_inc(&fault_stats.unlocked);
 	int ret = handle_mm_fault_locked(mm, addr, write, exec);
+	atomic_add_return((volatile s32 *)&faults_in_flight, -1);
 	mm_unlock_mm(mm, flags);
+	if (took_big)
+		unlock_kernel();
 	return ret;
 }
 

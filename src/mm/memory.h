@@ -6,6 +6,13 @@
 extern struct mm_struct init_mm;
 
 /* Clears the PTEs of [start, end) in vma and drops the clusters they mapped. */
+/* Faults (handle_mm_fault), counted on every CPU at once. */
+struct fault_stats {
+	u32 concurrent; /* found another fault inside its mm lock on another CPU */
+	u32 unlocked;   /* resolved without the kernel lock */
+};
+extern struct fault_stats fault_stats;
+
 /* handle_mm_fault (mm.h) without reclaim, mm->page_table_lock held. */
 int handle_mm_fault_locked(struct mm_struct *mm, u32 addr, bool write, bool exec);
 void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end);

@@ -27,6 +27,7 @@ enum mm_lock_level {
 	MM_LOCK_SWAP,  /* swap_lock: the slot map and the swap cache (swap.c) */
 	MM_LOCK_LRU,   /* lru_lock: the active/inactive lists, vmscan stats (vmscan.c) */
 	MM_LOCK_SLAB,  /* one per kmem_cache: its slab lists and counters (slab.c) */
+	MM_LOCK_PTPOOL, /* pt_lock: the page-table frame pools (ptpool.c) */
 	MM_LOCK_PCP,   /* one per (zone, CPU): the hot list of single pages */
 	MM_LOCK_ZONE,  /* one per zone: buddy lists, free_pages (page_alloc.c) */
 	MM_LOCK_NR,

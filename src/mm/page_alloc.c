@@ -34,10 +34,10 @@ u32 mm_locks_held[NR_CPUS];
 void mm_lock_order_panic(enum mm_lock_level want, u32 held)
 {
 	static const char *const names[MM_LOCK_NR] = { "an mm's page_table_lock", "an anon_vma's lock",
-						       "swap_lock", "lru_lock", "a slab cache's lock",
+						       "swap_lock", "lru_lock", "a slab cache's lock", "pt_lock",
 						       "a hot list's lock", "a zone's lock" };
 	int top = 31 - __builtin_clz(held);
-	panic("lock order: CPU %d takes %s while holding %s (mm/mm.h: mm -> anon_vma -> swap -> lru -> slab -> "
+	panic("lock order: CPU %d takes %s while holding %s (mm/mm.h: mm -> anon_vma -> swap -> lru -> slab -> pt_lock -> "
 	      "hot list -> zone)", smp_processor_id(), names[want], names[top]);
 }
 

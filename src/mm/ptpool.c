@@ -1,11 +1,17 @@
-/* Page-table frames carved out of clusters (see ptpool.h). */
+/* Page-table frames carved out of clusters (see ptpool.h).
+ *
+ * Locking: pt_lock (level MM_LOCK_PTPOOL, mm/mm_locks.h; interrupts off)
+ * around the partial lists, a cluster's frame bitmap and pt_stats: faults
+ * of different address spaces allocate tables on several CPUs at once. */
 #include "mm/ptpool.h"
 #include "mm/page_alloc.h"
 #include "mm/highmem.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
+#include "mm/mm_locks.h"
 
 struct pt_stats pt_stats;
+static spinlock_t pt_lock = SPINLOCK_INIT;
 
 /* Clusters with at least one free table frame, per pool. */
 static struct list_head partial[PT_NR_POOLS] = {
@@ -46,10 +52,8 @@ u64 pt_alloc(enum pt_pool pool)
 	return pt_alloc_owned(pool, NULL);
 }
 
-u64 pt_alloc_owned(enum pt_pool pool, void *owner)
+static u64 pt_alloc_locked(enum pt_pool pool, void *owner)
 {
-	if (!CONFIG_RMAP_PTE_CHAIN)
-		owner = NULL;
 	struct page *p = partial_for(pool, owner);
 
 	if (!p) {
@@ -77,7 +81,17 @@ u64 pt_alloc_owned(enum pt_pool pool, void *owner)
 	return frame;
 }
 
-void pt_free(u64 frame)
+u64 pt_alloc_owned(enum pt_pool pool, void *owner)
+{
+	if (!CONFIG_RMAP_PTE_CHAIN)
+		owner = NULL;
+	u32 flags = mm_lock(&pt_lock, MM_LOCK_PTPOOL);
+	u64 frame = pt_alloc_locked(pool, owner);
+	mm_unlock(&pt_lock, MM_LOCK_PTPOOL, flags);
+	return frame;
+}
+
+static void pt_free_locked(u64 frame)
 {
 	struct page *p = frame_to_page(frame);
 	u32 bit = 1u << (frame & (PAGE_MMUCOUNT - 1));
@@ -99,4 +113,11 @@ void pt_free(u64 frame)
 		pt_stats.clusters--;
 		__free_page(p);
 	}
+}
+
+void pt_free(u64 frame)
+{
+	u32 flags = mm_lock(&pt_lock, MM_LOCK_PTPOOL);
+	pt_free_locked(frame);
+	mm_unlock(&pt_lock, MM_LOCK_PTPOOL, flags);
 }

@@ -195,7 +195,7 @@ int try_to_unmap(struct page *page, u64 replacement)
 		pte_unmap(wp);
 		if (cleared && !left) {
 			/* This address space's last slot of the window: its reference goes. */
-			page->mapcount--;
+			atomic_add_return(&page->mapcount, -1);
 			mm->rss--;
 			rmap_stats.windows_unmapped++;
 			put_page(page);

@@ -295,7 +295,7 @@ int try_to_unmap(struct page *page, u64 replacement)
 			panic("try_to_unmap: pfn %u: chain entry %llx (window %08x) maps no frame of it",
 			      page_to_pfn(page), (u64)pa, w);
 		chain_remove(page, pa);
-		page->mapcount--;
+		atomic_add_return(&page->mapcount, -1);
 		mm->rss--;
 		rmap_stats.windows_unmapped++;
 		put_page(page);

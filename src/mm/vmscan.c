@@ -186,10 +186,12 @@ static int pageout(struct page *page)
 		add_to_swap_cache(page, e);
 	}
 	swp_entry_t e = page_swp_entry(page);
-	u32 before = swap_count(e), mms = (u32)(page->mapcount + 1);
-	u32 unmapped = rmap_stats.windows_unmapped;
+	/* What try_to_unmap emptied, counted by it: page->mapcount may drop
+	 * meanwhile (a copy-on-write fault of another address space runs
+	 * without the kernel lock); every try_to_unmap caller holds it. */
+	u32 before = swap_count(e), unmapped = rmap_stats.windows_unmapped;
 	int r = try_to_unmap(page, pte_val(swp_entry_to_pte(e)));
-	unmapped = rmap_stats.windows_unmapped - unmapped;
+	u32 mms = unmapped = rmap_stats.windows_unmapped - unmapped;
 	u32 holders = (r == 0 && !CONFIG_DEBUG) ? before + mms : windows_holding(page, e, unmapped);
 	if (holders < before || (r == 0 && holders != before + mms))
 		panic("pageout: pfn %u: %u windows hold slot %u, which had %u, and %u address spaces "
@@ -199,6 +201,11 @@ static int pageout(struct page *page)
 		swap_duplicate(e);
 	if (r) {
 		vm_stat_inc(unmap_busy);
+		/* Every mm was busy (faulting on another CPU: try_to_unmap skipped it):
+		 * no window holds the slot, so no swap_free would ever take the
+		 * cluster out of the cache -- it leaves now, as if never added. */
+		if (!holders)
+			delete_from_swap_cache(page);
 		return -EBUSY; /* stays in the cache: the unmapped windows find it there */
 	}
 	if (PageFlag(page, PG_dirty) && swap_writepage(page))
@@ -295,15 +302,21 @@ u32 try_to_free_pages(u32 nr)
 	return freed;
 }
 
-void balance_memory(void)
+bool reclaim_wanted(void)
 {
 	struct swap_info *si = swap_active();
 
 	/* Hot-list pages count as free whatever the watermarks: ask for a few. */
 	if (!si || alloc_headroom(GFP_HIGHUSER, WMARK_LOW) >= FAULT_PAGES)
+		return false;
+	/* swap full: nothing to gain, and scanning every fault would cost */
+	return si->inuse < si->nr_slots;
+}
+
+void balance_memory(void)
+{
+	if (!reclaim_wanted())
 		return;
-	if (si->inuse >= si->nr_slots)
-		return; /* swap full: nothing to gain, and scanning every fault would cost */
 	/* Reclaim maps PTE tables in KM_PTE0: never under a caller that holds a slot. */
 	if (kmap_atomic_idle_check())
 		return;

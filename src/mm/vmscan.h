@@ -69,6 +69,9 @@ extern u32 nr_active, nr_inactive;
 u32 try_to_free_pages(u32 nr);
 /* At a page fault's entry: reclaims if user allocations run under the low watermark. */
 void balance_memory(void);
+/* Would balance_memory reclaim now?  (A fault without the kernel lock takes
+ * it first: reclaim still needs it.)  A hint: memory may change meanwhile. */
+bool reclaim_wanted(void);
 
 /*
  * Pages out one cluster now, referenced or not (tests): a swap slot,

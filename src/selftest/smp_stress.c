@@ -18,7 +18,10 @@
  * The checks that make the run meaningful: some pages were paged out while
  * their reader was running on another CPU (live), the poisoned frames were
  * the freed ones (reused), readers ran on more than one CPU, and (unless the
- * build is BREAK=shootdown) shootdowns were sent.  make BREAK=shootdown
+ * build is BREAK=shootdown) shootdowns were sent; in anon_vma builds, the
+ * readers' faults ran in the kernel on several CPUs at once (without the
+ * kernel lock: fault_stats.concurrent counts faults that found another CPU
+ * inside handle_mm_fault's mm lock at the same time).  make BREAK=shootdown
  * builds a kernel without the IPIs: this suite must then fail (ci/check.py).
  *
  * Needs two online CPUs and a swap device (swap=highmem is the default when
@@ -178,6 +181,7 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 	ktest_diag("seed 0x%08x, %u page-out attempts, %u CPUs", rng, steps, smp_info.online);
 	user_test_reset();
 	struct tlb_stats t0 = tlb_stats;
+	struct fault_stats f0 = fault_stats;
 	for (u32 i = 0; i < 2 * smp_info.online && n < MAX_READERS; i++) {
 		int pid = urun_start("smp_reader", READER_ROUNDS | READER_FORK_DEPTH << 16);
 		if (pid > 0)
@@ -229,8 +233,16 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 		   "readers seen on %u CPUs; %u shootdowns, %u IPIs, %u lazy leaves",
 		   c.attempts, c.paged_out, c.live, c.reused, cpus, tlb_stats.shootdowns - t0.shootdowns,
 		   tlb_stats.ipis - t0.ipis, tlb_stats.lazy_leaves - t0.lazy_leaves);
+	u32 unlocked = fault_stats.unlocked - f0.unlocked;
+	u32 concurrent = fault_stats.concurrent - f0.concurrent;
+	ktest_diag("faults: %u without the kernel lock, %u while another CPU was in a fault too",
+		   unlocked, concurrent);
 	KT_EXPECT_EQ(failed, 0);
 	KT_EXPECT(urun_checks_ok());
+	if (!CONFIG_RMAP_PTE_CHAIN) { /* pte_chain faults keep the kernel lock (arch/traps.c) */
+		KT_EXPECT_GE(unlocked, 1);
+		KT_EXPECT_GE(concurrent, 1);
+	}
 	KT_EXPECT_GE(c.paged_out, 1);
 	KT_EXPECT_GE(c.live, 1);
 	KT_EXPECT_GE(c.reused, 1);
