@@ -19,10 +19,18 @@
  * themselves (mm/mm.h has the locks and their order): the page allocator,
  * the slab caches and kmalloc, the swap slot map and swap cache, the LRU
  * lists, pkmap, printk -- code that lets the kernel lock go may call them.
- * Everything else -- the task tree, address spaces (VMAs, page tables, rss),
- * rmap and the anon_vma lists, the fault path, fork/exit/munmap, swap I/O
- * and reclaim's walks -- still runs under the kernel lock (lock_kernel): a
- * task holds it whenever it runs kernel code (kernel threads always, unless
+ * Address spaces have mm->page_table_lock and anon_vmas their lock, so a
+ * ring-3 page fault runs without the kernel lock (anon_vma builds:
+ * arch/traps.c) -- except that it takes it (mm/memory.c handle_mm_fault,
+ * arch/fault.c) for reclaim (balance_memory), for swap-in (a swap entry in
+ * the faulting window), in RMAP=pte_chain builds (the chains have no lock of
+ * their own), and to kill the task after a fault it cannot resolve.
+ * Still under the kernel lock (lock_kernel): the task tree, every system
+ * call (mmap, munmap, mprotect, fork, exit and the rest: the syscall entry
+ * takes it), reclaim and its reverse-map walks and pageout's slot counting,
+ * swap I/O (the ATA channel, the HighMem area's bounce frame), other
+ * exceptions from ring 3.  A task holds it whenever it runs such kernel
+ * code (kernel threads always, unless
  * they let it go as the smp and smp_alloc tests do; user tasks from their
  * entry into the kernel until their return to ring 3), schedule() lets it go
  * while the task is switched out and takes it back when it resumes.  So that

@@ -19,22 +19,35 @@
  * many of the cluster's 4 KiB PTEs are present (a cluster is mapped at one
  * cluster-aligned virtual window per mm).
  *
- * Locking: the kernel lock (kernel/task.h) still serializes address-space
- * changes (VMAs, page tables, rss, mapcount, anon_vma lists: the fault,
- * fork, munmap, exit and reclaim paths); ring 3 of the mm may run on other
- * CPUs meanwhile, which is why a PTE change that removes or narrows a
- * translation is followed by a TLB shootdown to mm->cpu_mask
- * (arch/tlbflush.h) before what it pointed at is reused.  The layers below
- * lock themselves and may be called on every CPU at once, with or without
- * the kernel lock: the page allocator, the slab caches and kmalloc, the swap
+ * Locking: mm->page_table_lock (mm_lock_mm) guards an address space's VMA
+ * list, page tables, rss and pte_pages: the fault path (memory.c), mmap,
+ * munmap, mprotect, fork (parent, then the new child nested) and exit
+ * (mmput) take it.  anon_vma->lock guards an anon_vma's VMA list and the
+ * page->mapping of its pages (rmap.c).  page->mapcount changes atomically
+ * (several mms share a cluster after fork, each under its own lock).
+ * Reverse-map walks (try_to_unmap, page_referenced) hold the anon_vma lock
+ * and only TRY each mm's lock, skipping (and counting) a busy one.  Ring-3
+ * page faults run without the kernel lock (anon_vma builds; arch/traps.c)
+ * and take it only for reclaim, swap-in or the pte_chain reverse map; the
+ * system calls (mmap, munmap, mprotect, fork, exit) and reclaim still hold
+ * it (kernel/task.h).  Ring 3 of the mm may run on other CPUs meanwhile,
+ * which is why a PTE change that removes or narrows a translation is
+ * followed by a TLB shootdown to mm->cpu_mask (arch/tlbflush.h) before
+ * what it pointed at is reused; it is sent with the mm lock held, and a CPU
+ * spinning on any of these locks answers it (arch/spinlock.h).  The layers
+ * below lock themselves and may be called on every CPU at once: the page
+ * allocator, the page-table pools, the slab caches and kmalloc, the swap
  * slot map and swap cache, the LRU lists, pkmap (highmem.c) and printk.
  *
  * Lock order (outermost first; mm/mm_locks.h checks it per CPU in debug
  * builds and panics naming both locks):
  *     kernel lock
+ *       -> an mm's page_table_lock (mmap.c; fork: the child's nested)
+ *       -> an anon_vma's lock   (rmap.c; try_to_unmap then TRIES mm locks)
  *       -> swap_lock        (swap.c: slot map, swap cache, swap_stats)
  *       -> lru_lock         (vmscan.c: active/inactive lists)
  *       -> a slab cache's lock (slab.c; one at a time)
+ *       -> pt_lock          (ptpool.c: page-table frame pools, pt_stats)
  *       -> a hot list's lock (page_alloc.c: pcp, per zone and CPU)
  *       -> a zone's lock    (page_alloc.c: buddy lists, free_pages)
  * All of them are ticket spinlocks held with interrupts off, which also
