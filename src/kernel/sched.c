@@ -126,6 +126,13 @@ void lock_kernel(void)
 	}
 }
 
+bool kernel_lock_elsewhere(void)
+{
+	struct task *o = kernel_lock_owner;
+
+	return CONFIG_SMP && o && o != current;
+}
+
 bool kernel_lock_held(void)
 {
 	struct task *t = current;

@@ -150,6 +150,8 @@ void lock_kernel(void);
 void unlock_kernel(void);
 /* Does the running task hold the kernel lock?  (Always true in up variants and before tasks.) */
 bool kernel_lock_held(void);
+/* Does another task (on another CPU) hold it now?  A snapshot, for statistics. */
+bool kernel_lock_elsewhere(void);
 /* An application processor's first task: its idle loop on the stack it
  * started on (arch/smpboot.c), with the scheduler ready. */
 void __noreturn sched_ap_idle(int cpu, void *stack);

@@ -447,11 +447,17 @@ int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 	/* Measured concurrency: another CPU was between these two points too. */
 	if (atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1)
 		atomic_inc(&fault_stats.concurrent);
-	if (!kernel_lock_held())
+	bool unlocked = !kernel_lock_held();
+	if (unlocked) {
 		atomic_inc(&fault_stats.unlocked);
+		if (kernel_lock_elsewhere())
+			atomic_inc(&fault_stats.beside_kernel_lock);
+	}
 	int ret = handle_mm_fault_locked(mm, addr, write, exec);
 	atomic_add_return((volatile s32 *)&faults_in_flight, -1);
 	mm_unlock_mm(mm, flags);
+	if (unlocked)
+		atomic_inc(&fault_stats.unlocked_done);
 	if (took_big)
 		unlock_kernel();
 	return ret;

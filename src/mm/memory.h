@@ -9,7 +9,9 @@ extern struct mm_struct init_mm;
 /* Faults (handle_mm_fault), counted on every CPU at once. */
 struct fault_stats {
 	u32 concurrent; /* found another fault inside its mm lock on another CPU */
-	u32 unlocked;   /* resolved without the kernel lock */
+	u32 unlocked;   /* resolved without the kernel lock (counted at the start) */
+	u32 unlocked_done; /* ... and finished: unlocked - unlocked_done are in flight */
+	u32 beside_kernel_lock; /* unlocked, while another CPU held the kernel lock */
 };
 extern struct fault_stats fault_stats;
 

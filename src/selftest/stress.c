@@ -63,6 +63,7 @@
 #include "lib/string.h"
 #include "mm/highpte.h"
 #include "mm/mm.h"
+#include "mm/memory.h"
 #include "mm/page_alloc.h"
 #include "mm/ptpool.h"
 #include "mm/rmap.h"
@@ -205,6 +206,8 @@ static void audit_mm(const struct task *t)
 {
 	struct mm_struct *mm = t->mm;
 	u32 rss = 0, tables = 0, high = 0;
+	/* Its faults run without the kernel lock (mm/memory.c): hold its mm lock. */
+	u32 flags = mm_lock_mm(mm);
 
 	audit_vmas(t);
 	for (u64 a = 0; a < TASK_SIZE; a += PMD_SIZE) {
@@ -225,6 +228,7 @@ static void audit_mm(const struct task *t)
 	if (CONFIG_HIGHPTE && zones[ZONE_HIGHMEM].managed_pages && high != tables)
 		violation("pid %d: highpte, but %u of %u PTE tables are in lowmem", t->pid,
 			  tables - high, tables);
+	mm_unlock_mm(mm, flags);
 	audit.mms++;
 }
 
@@ -242,6 +246,12 @@ static bool quiescent(const struct task *t)
 static void audit_all(void)
 {
 	bool all = true;
+	/* Faults run without the kernel lock on other CPUs: a copy-on-write
+	 * fault between two tasks' audits changes the cross-task counts, so
+	 * they are compared only if no such fault ran meanwhile (else the
+	 * audit counts among those without the cross-task counts). */
+	u32 faults = fault_stats.unlocked;
+	bool quiet = faults == fault_stats.unlocked_done;
 
 	preempt_disable();
 	memset(audit.seen, 0, SEEN_BYTES);
@@ -261,6 +271,8 @@ static void audit_all(void)
 		}
 		audit_mm(t);
 	}
+	if (!quiet || fault_stats.unlocked != faults)
+		audit.overflow = true;
 	audit.overflows += audit.overflow;
 	for (u32 i = 0; i < SEEN_SLOTS && !audit.overflow; i++) {
 		const struct seen *s = &audit.seen[i];
