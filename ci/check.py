@@ -669,20 +669,15 @@ def build_matrix(tally: Tally, names) -> None:
 def build_breaks(tally: Tally):
     """(k) The broken kernels that were built (a failed build is a failed check)."""
     built = []
-    for what in BREAKS:
+    wanted = [('k', BREAK_VARIANT, what, break_kernel(what)) for what in BREAKS] + \
+             [('q', SMP_BREAK_VARIANT, what, smp_break_kernel(what)) for what in ('shootdown', 'zone-lock')]
+    for letter, variant, what, kernel in wanted:
         code, _ = run_command(tally, ['make', '-j2', '--no-print-directory',
-                                      f'VARIANT={BREAK_VARIANT}', f'BREAK={what}', 'kernel'])
-        if code == 0 and break_kernel(what).exists():
+                                      f'VARIANT={variant}', f'BREAK={what}', 'kernel'])
+        if code == 0 and kernel.exists():
             built.append(what)
         else:
-            tally.check(f'(k) build {BREAK_VARIANT} BREAK={what}', False, f'exit status {code}')
-    for what in ('shootdown', 'zone-lock'):
-        code, _ = run_command(tally, ['make', '-j2', '--no-print-directory',
-                                      f'VARIANT={SMP_BREAK_VARIANT}', f'BREAK={what}', 'kernel'])
-        if code == 0 and smp_break_kernel(what).exists():
-            built.append(what)
-        else:
-            tally.check(f'(q) build {SMP_BREAK_VARIANT} BREAK={what}', False, f'exit status {code}')
+            tally.check(f'({letter}) build {variant} BREAK={what}', False, f'exit status {code}')
     return built
 
 
