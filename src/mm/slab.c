@@ -353,11 +353,13 @@ void kmem_cache_totals(u32 *objs, u32 *pages)
 
 	kmem_cache_init();
 	*objs = *pages = 0;
+	u32 flags = spin_lock_irqsave(&chain_lock);
 	list_for_each(l, &cache_chain) {
 		const struct kmem_cache *c = list_entry(l, struct kmem_cache, link);
 		*objs += c->stats.objs_in_use;
 		*pages += c->stats.pages;
 	}
+	spin_unlock_irqrestore(&chain_lock, flags);
 }
 
 struct kmem_cache *kmalloc_cache(u32 size)

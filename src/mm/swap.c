@@ -355,19 +355,26 @@ int swap_writepage(struct page *page)
 	return 0;
 }
 
+/* The slot's cached cluster, with a reference for the caller; lets go of
+ * swap_lock (taken with flags). */
+static struct page *cache_hit(struct swap_slot *s, u32 flags)
+{
+	struct page *cached = s->cache;
+
+	swap_stats.cache_hits++;
+	get_page(cached);
+	swap_lock_drop(flags);
+	return cached;
+}
+
 struct page *swapin_page(swp_entry_t e, int *err)
 {
 	struct swap_slot *s = entry_slot(e, "swapin_page");
 	u32 slot = swp_offset(e), h;
 	u32 flags = swap_lock_take();
 
-	if (s->cache) {
-		struct page *cached = s->cache;
-		swap_stats.cache_hits++;
-		get_page(cached);
-		swap_lock_drop(flags);
-		return cached;
-	}
+	if (s->cache)
+		return cache_hit(s, flags);
 	if (!(s->flags & SLOT_WRITTEN))
 		panic("swapin: slot %u was never written and nothing is cached for it", slot);
 	swap_lock_drop(flags);
@@ -397,11 +404,8 @@ struct page *swapin_page(swp_entry_t e, int *err)
 	flags = swap_lock_take();
 	if (s->cache) {
 		/* Another CPU read the slot meanwhile: use its copy. */
-		struct page *cached = s->cache;
-		swap_stats.cache_hits++;
-		get_page(cached);
-		swap_lock_drop(flags);
-		put_page(page);
+		struct page *cached = cache_hit(s, flags);
+		put_page(page); /* swap_lock is let go first */
 		return cached;
 	}
 	swap_stats.swap_ins++;

@@ -97,29 +97,33 @@ static void putback(struct page *page, bool active)
 	mm_unlock(&lru_lock, MM_LOCK_LRU, flags);
 }
 
-/* Takes the cluster at list's tail off it, with a reference of reclaim's own;
- * NULL if the list is empty.  One whose count already reached 0 (put_page is
- * freeing it, and will take it off the list) moves to the head instead and
- * *skipped is set. */
-static struct page *isolate_tail(struct list_head *list, bool *skipped)
+/* Takes the cluster at list's tail off it, with a reference of reclaim's own,
+ * each look costing one of *budget; NULL when the list is empty or the budget
+ * spent.  One whose count already reached 0 (put_page is freeing it, and
+ * will take it off the list) moves to the head instead. */
+static struct page *isolate_tail(struct list_head *list, u32 *budget)
 {
-	struct page *page = NULL;
-	u32 flags = mm_lock(&lru_lock, MM_LOCK_LRU);
-
-	*skipped = false;
-	if (!list_empty(list)) {
-		page = list_entry(list->prev, struct page, lru);
-		if (atomic_inc_not_zero(&page->count)) {
-			__lru_cache_del(page);
-		} else {
-			list_del(&page->lru);
-			list_add(&page->lru, list);
-			*skipped = true;
-			page = NULL;
+	while (*budget) {
+		struct page *page = NULL;
+		bool empty;
+		(*budget)--;
+		u32 flags = mm_lock(&lru_lock, MM_LOCK_LRU);
+		empty = list_empty(list);
+		if (!empty) {
+			page = list_entry(list->prev, struct page, lru);
+			if (atomic_inc_not_zero(&page->count)) {
+				__lru_cache_del(page);
+			} else {
+				list_del(&page->lru);
+				list_add(&page->lru, list);
+				page = NULL;
+			}
 		}
+		mm_unlock(&lru_lock, MM_LOCK_LRU, flags);
+		if (page || empty)
+			return page;
 	}
-	mm_unlock(&lru_lock, MM_LOCK_LRU, flags);
-	return page;
+	return NULL;
 }
 
 /*
@@ -233,14 +237,9 @@ int swap_out_page(struct page *page)
  * to its head, the others to the inactive list. */
 static void refill_inactive(u32 n)
 {
-	while (n--) {
-		bool skipped;
-		struct page *page = isolate_tail(&active_list, &skipped);
-		if (!page) {
-			if (skipped)
-				continue;
-			break;
-		}
+	struct page *page;
+
+	while ((page = isolate_tail(&active_list, &n))) {
 		bool referenced = page_referenced(page);
 		putback(page, referenced);
 		if (referenced)
@@ -259,15 +258,9 @@ static void refill_inactive(u32 n)
 static u32 shrink_inactive(u32 n, u32 want)
 {
 	u32 freed = 0;
+	struct page *page;
 
-	while (n-- && freed < want) {
-		bool skipped;
-		struct page *page = isolate_tail(&inactive_list, &skipped);
-		if (!page) {
-			if (skipped)
-				continue;
-			break;
-		}
+	while (freed < want && (page = isolate_tail(&inactive_list, &n))) {
 		vm_stat_inc(scanned);
 		if (page_referenced(page)) {
 			putback(page, true);

@@ -211,7 +211,9 @@ KTEST(sched, wait_queue_sleep_and_wake)
 
 	wq_flag = false;
 	wq_wakeups = 0;
-	struct task *s = kthread_create("sleeper", counting_sleeper, NULL);
+	/* Pinned to CPU 0 (this test's CPU): the checks after each yield() need
+	 * the sleeper to have run; an idle CPU taking it after wake_up raced them. */
+	struct task *s = kthread_create_on("sleeper", counting_sleeper, NULL, 0);
 	KT_ASSERT(s != NULL);
 	int pid = s->pid;
 	yield(); /* the sleeper runs, finds no flag, sleeps */
