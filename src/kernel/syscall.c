@@ -23,6 +23,7 @@
 #include "arch/uaccess.h"
 #include "lib/string.h"
 #include "mm/mm.h"
+#include "mm/memory.h"
 #include "mm/page_alloc.h"
 
 #define WRITE_CHUNK 128u
@@ -127,14 +128,21 @@ static s32 test_pte(u32 addr, u32 out)
 	if (addr >= TASK_SIZE || !access_ok(out, sizeof(info)))
 		return -EFAULT;
 	preempt_disable();
-	u64 frame = user_pte_frame(current->mm, addr, &writable);
-	if (frame) {
-		struct page *page = frame_to_page(frame);
-		info.frame = (u32)frame;
-		info.writable = writable;
-		info.count = page->count;
-		info.mapcount = page->mapcount;
-	}
+	/* count and mapcount as one snapshot: no lockless fault of another
+	 * address space half done (mm/memory.h); the rest hold the kernel lock. */
+	u32 ticket;
+	do {
+		ticket = faults_quiet_begin();
+		memset(&info, 0, sizeof(info));
+		u64 frame = user_pte_frame(current->mm, addr, &writable);
+		if (frame) {
+			struct page *page = frame_to_page(frame);
+			info.frame = (u32)frame;
+			info.writable = writable;
+			info.count = page->count;
+			info.mapcount = page->mapcount;
+		}
+	} while (!faults_quiet_since(ticket));
 	preempt_enable();
 	return copy_to_user(out, &info, sizeof(info)) ? -EFAULT : 0;
 }

@@ -402,6 +402,25 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 struct fault_stats fault_stats;
 static volatile u32 faults_in_flight; /* handle_mm_fault calls between lock and unlock */
 
+u32 faults_quiet_begin(void)
+{
+	for (;;) {
+		u32 ticket = *(volatile u32 *)&fault_stats.unlocked;
+		if (ticket == *(volatile u32 *)&fault_stats.unlocked_done)
+			return ticket;
+		cpu_relax();
+	}
+}
+
+/* x86 keeps loads in order (SDM vol. 3 8.2.2), and a fault counts itself
+ * with a locked increment before it writes anything: a read that saw one of
+ * its writes is followed by a read of the count that sees it too. */
+bool faults_quiet_since(u32 ticket)
+{
+	barrier();
+	return *(volatile u32 *)&fault_stats.unlocked == ticket;
+}
+
 /* Does the fault at addr meet a swap entry in its window (mm lock held)? */
 static bool fault_meets_swap(struct mm_struct *mm, u32 addr)
 {

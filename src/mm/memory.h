@@ -5,7 +5,6 @@
 
 extern struct mm_struct init_mm;
 
-/* Clears the PTEs of [start, end) in vma and drops the clusters they mapped. */
 /* Faults (handle_mm_fault), counted on every CPU at once. */
 struct fault_stats {
 	u32 concurrent; /* found another fault inside its mm lock on another CPU */
@@ -17,6 +16,18 @@ extern struct fault_stats fault_stats;
 
 /* handle_mm_fault (mm.h) without reclaim, mm->page_table_lock held. */
 int handle_mm_fault_locked(struct mm_struct *mm, u32 addr, bool write, bool exec);
+/*
+ * A consistent look at what lockless faults change one field at a time (a
+ * copy-on-write fault drops the old cluster's mapcount, then its count):
+ * faults_quiet_begin waits until no fault runs without the kernel lock and
+ * returns a ticket; what was read after it holds if faults_quiet_since(ticket)
+ * is still true after the reads, else read again.  For a caller that holds
+ * the kernel lock (every other writer of those fields takes it) with
+ * interrupts on (a fault may wait for this CPU's TLB-shootdown answer).
+ */
+u32 faults_quiet_begin(void);
+bool faults_quiet_since(u32 ticket);
+/* Clears the PTEs of [start, end) in vma and drops the clusters they mapped. */
 void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end);
 /* fork: copies vma's PTEs into dst, private pages write-protected on both sides. */
 int copy_vma_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area_struct *vma);
