@@ -61,7 +61,7 @@ u64 vma_pte_prot(const struct vm_area_struct *vma)
 
 /* Invalidates [start, end) wherever mm's translations may be cached (SDM
  * 4.10.4.1, 4.10.5): one shootdown for the whole range. */
-static void flush_user_range(struct mm_struct *mm, u32 start, u32 end)
+void flush_user_range(struct mm_struct *mm, u32 start, u32 end)
 {
 	/* A deliberate bug for the stress suite to catch (make BREAK=tlb-flush):
 	 * stale translations survive munmap, mprotect and copy-on-write. */

@@ -37,6 +37,8 @@ void change_protection(struct mm_struct *mm, struct vm_area_struct *vma, u32 sta
 void free_user_tables(struct mm_struct *mm);
 u64 vma_pte_prot(const struct vm_area_struct *vma);
 void flush_user_page(struct mm_struct *mm, u32 addr);
+/* The same for [start, end): one shootdown for the whole range. */
+void flush_user_range(struct mm_struct *mm, u32 start, u32 end);
 int map_user_stack(struct mm_struct *mm);
 
 /* Reverse-map hooks: a VMA copied at fork or split off joins the original's

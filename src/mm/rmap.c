@@ -180,7 +180,8 @@ int try_to_unmap(struct page *page, u64 replacement)
 			mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 			continue;
 		}
-		bool cleared = false, left = false;
+		struct window_flush f = { w, 0 };
+		bool left = false;
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
 			if (!rmap_slot_maps(wp[i], page, i))
@@ -189,11 +190,11 @@ int try_to_unmap(struct page *page, u64 replacement)
 				left = true; /* another VMA of this mm: its turn comes */
 				continue;
 			}
-			rmap_clear_slot(mm, &wp[i], page, a, replacement);
-			cleared = true;
+			rmap_clear_slot(wp, i, page, replacement, &f);
 		}
 		pte_unmap(wp);
-		if (cleared && !left) {
+		rmap_flush_window(mm, &f, page, true);
+		if (f.slots && !left) {
 			/* This address space's last slot of the window: its reference goes. */
 			atomic_add_return(&page->mapcount, -1);
 			mm->rss--;
@@ -228,17 +229,19 @@ int page_referenced(struct page *page)
 			mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 			continue;
 		}
+		struct window_flush f = { w, 0 };
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
 			if (a < vma->vm_start || a >= vma->vm_end || !rmap_slot_maps(wp[i], page, i) ||
 			    !pte_young(wp[i]))
 				continue;
 			ptep_clear_young(&wp[i]); /* atomic: keeps a D bit set meanwhile */
-			/* A cached translation would let accesses go unrecorded (SDM 4.8). */
-			flush_user_page(vma->vm_mm, a);
+			f.slots |= 1u << i;
 			referenced++;
 		}
 		pte_unmap(wp);
+		/* A cached translation would let accesses go unrecorded (SDM 4.8). */
+		rmap_flush_window(mm, &f, page, false);
 		mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 	}
 	anon_vma_unlock(av, flags);

@@ -282,16 +282,14 @@ int try_to_unmap(struct page *page, u64 replacement)
 			break; /* the first entry is busy: the page waits for the next pass */
 		}
 		pte_t *wp = map_entry(pa);
-		u32 cleared = 0;
+		struct window_flush f = { w, 0 };
 		rmap_stats.vmas_walked++;
-		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
-			if (!rmap_slot_maps(wp[i], page, i))
-				continue;
-			rmap_clear_slot(mm, &wp[i], page, w + i * MMUPAGE_SIZE, replacement);
-			cleared++;
-		}
+		for (u32 i = 0; i < PAGE_MMUCOUNT; i++)
+			if (rmap_slot_maps(wp[i], page, i))
+				rmap_clear_slot(wp, i, page, replacement, &f);
 		unmap_entry(wp);
-		if (!cleared)
+		rmap_flush_window(mm, &f, page, true);
+		if (!f.slots)
 			panic("try_to_unmap: pfn %u: chain entry %llx (window %08x) maps no frame of it",
 			      page_to_pfn(page), (u64)pa, w);
 		chain_remove(page, pa);
@@ -330,15 +328,17 @@ static int referenced_one(struct page *page, pte_addr_t pa)
 		return 0;
 	}
 	pte_t *wp = map_entry(pa);
+	struct window_flush f = { w, 0 };
 	for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 		if (!rmap_slot_maps(wp[i], page, i) || !pte_young(wp[i]))
 			continue;
 		ptep_clear_young(&wp[i]); /* atomic: keeps a D bit set meanwhile */
-		/* A cached translation would let accesses go unrecorded (SDM 4.8). */
-		flush_user_page(mm, w + i * MMUPAGE_SIZE);
+		f.slots |= 1u << i;
 		referenced++;
 	}
 	unmap_entry(wp);
+	/* A cached translation would let accesses go unrecorded (SDM 4.8). */
+	rmap_flush_window(mm, &f, page, false);
 	mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 	return referenced;
 }

@@ -26,6 +26,7 @@
 #include "kernel/task.h"
 #include "kernel/user.h"
 #include "arch/timer.h"
+#include "arch/tlbflush.h"
 #include "arch/uaccess.h"
 #include "lib/string.h"
 #include "mm/highmem.h"
@@ -1101,7 +1102,8 @@ struct load {
 	struct baseline base;
 	struct swap_stats st;
 	struct vmscan_stats vs;
-	u32 room, mib, swap_mib, t0;
+	struct tlb_stats tlb;
+	u32 room, mib, swap_mib, t0, ptes_unmapped;
 };
 
 /* Records the baseline and sets up the pressure (see press, load_mib). */
@@ -1113,6 +1115,8 @@ static void load_start(struct load *l)
 	l->mib = load_mib(l->room, &l->swap_mib);
 	l->st = swap_stats;
 	l->vs = vmscan_stats;
+	l->tlb = tlb_stats;
+	l->ptes_unmapped = rmap_stats.ptes_unmapped;
 	l->t0 = jiffies;
 }
 
@@ -1167,6 +1171,9 @@ KTEST(swap, reclaim_pressure)
 		   vmscan_stats.balance_runs - l.vs.balance_runs, vmscan_stats.scanned - l.vs.scanned,
 		   vmscan_stats.reclaimed - l.vs.reclaimed, vmscan_stats.rotated - l.vs.rotated,
 		   vmscan_stats.activated - l.vs.activated);
+	ktest_diag("TLB: %u PTEs unmapped by the reverse map; %u shootdowns to other CPUs, %u IPIs "
+		   "(faults, exits and reclaim)", rmap_stats.ptes_unmapped - l.ptes_unmapped,
+		   tlb_stats.shootdowns - l.tlb.shootdowns, tlb_stats.ipis - l.tlb.ipis);
 	load_finish(&l, code);
 }
 
