@@ -1101,7 +1101,7 @@ struct load {
 	struct baseline base;
 	struct swap_stats st;
 	struct vmscan_stats vs;
-	u32 room, mib, swap_mib, t0;
+	u32 room, mib, swap_mib, t0, retried;
 };
 
 /* Records the baseline and sets up the pressure (see press, load_mib). */
@@ -1113,6 +1113,7 @@ static void load_start(struct load *l)
 	l->mib = load_mib(l->room, &l->swap_mib);
 	l->st = swap_stats;
 	l->vs = vmscan_stats;
+	l->retried = fault_stats.retried;
 	l->t0 = jiffies;
 }
 
@@ -1167,6 +1168,8 @@ KTEST(swap, reclaim_pressure)
 		   vmscan_stats.balance_runs - l.vs.balance_runs, vmscan_stats.scanned - l.vs.scanned,
 		   vmscan_stats.reclaimed - l.vs.reclaimed, vmscan_stats.rotated - l.vs.rotated,
 		   vmscan_stats.activated - l.vs.activated);
+	ktest_diag("%u faults without the kernel lock found no memory and tried again with reclaim",
+		   fault_stats.retried - l.retried);
 	load_finish(&l, code);
 }
 
