@@ -408,6 +408,7 @@ u32 faults_quiet_begin(void)
 		u32 ticket = *(volatile u32 *)&fault_stats.unlocked;
 		if (ticket == *(volatile u32 *)&fault_stats.unlocked_done)
 			return ticket;
+		smp_poll_ipi_work(); /* a fault in flight may wait for this CPU's shootdown answer */
 		cpu_relax();
 	}
 }
@@ -420,6 +421,8 @@ bool faults_quiet_since(u32 ticket)
 	barrier();
 	return *(volatile u32 *)&fault_stats.unlocked == ticket;
 }
+
+static int fault_attempt(struct mm_struct *mm, u32 addr, bool write, bool exec, bool with_lock);
 
 /* Does the fault at addr meet a swap entry in its window (mm lock held)? */
 static bool fault_meets_swap(struct mm_struct *mm, u32 addr)
@@ -440,9 +443,24 @@ static bool fault_meets_swap(struct mm_struct *mm, u32 addr)
  * still needs the kernel lock -- reclaim (its reverse-map walks and
  * pageout's slot counting), swap-in (the swap device and its cache), the
  * pte_chain reverse map -- makes the fault take it first (it is the
- * outermost lock, so the mm lock is let go and taken again).
+ * outermost lock, so the mm lock is let go and taken again).  A lockless
+ * fault that found no memory tries once more under the kernel lock, with
+ * reclaim: faults on other CPUs may have taken the pages it counted on.
  */
 int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
+{
+	bool had_lock = kernel_lock_held();
+	int ret = fault_attempt(mm, addr, write, exec, false);
+
+	if (ret == -ENOMEM && !had_lock) {
+		atomic_inc(&fault_stats.retried);
+		ret = fault_attempt(mm, addr, write, exec, true);
+	}
+	return ret;
+}
+
+/* One try at a fault; with_lock: under the kernel lock (and reclaim) whatever the memory. */
+static int fault_attempt(struct mm_struct *mm, u32 addr, bool write, bool exec, bool with_lock)
 {
 	u32 flags = mm_lock_mm(mm);
 	struct vm_area_struct *vma = find_vma(mm, addr);
@@ -450,10 +468,14 @@ int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 	mm_unlock_mm(mm, flags);
 	if (!legal)
 		return -EFAULT;
-	if (!kernel_lock_held() && (CONFIG_RMAP_PTE_CHAIN || reclaim_wanted())) {
+	if (!kernel_lock_held() && (with_lock || CONFIG_RMAP_PTE_CHAIN || reclaim_wanted())) {
 		lock_kernel();
 		took_big = true;
 	}
+	/* The second try waits for lockless faults in flight to let their mm
+	 * locks go: reclaim only tries those locks and would skip their mms. */
+	if (with_lock)
+		faults_quiet_begin();
 	if (kernel_lock_held())
 		balance_memory(); /* reclaim, while nothing is mapped or half done (and no mm lock held) */
 	flags = mm_lock_mm(mm);

@@ -11,6 +11,7 @@ struct fault_stats {
 	u32 unlocked;   /* resolved without the kernel lock (counted at the start) */
 	u32 unlocked_done; /* ... and finished: unlocked - unlocked_done are in flight */
 	u32 beside_kernel_lock; /* unlocked, while another CPU held the kernel lock */
+	u32 retried;    /* unlocked, found no memory: tried again with the kernel lock and reclaim */
 };
 extern struct fault_stats fault_stats;
 
@@ -22,8 +23,8 @@ int handle_mm_fault_locked(struct mm_struct *mm, u32 addr, bool write, bool exec
  * faults_quiet_begin waits until no fault runs without the kernel lock and
  * returns a ticket; what was read after it holds if faults_quiet_since(ticket)
  * is still true after the reads, else read again.  For a caller that holds
- * the kernel lock (every other writer of those fields takes it) with
- * interrupts on (a fault may wait for this CPU's TLB-shootdown answer).
+ * the kernel lock (every other writer of those fields takes it) and no mm
+ * lock; it answers TLB shootdowns while it waits (a fault may wait for it).
  */
 u32 faults_quiet_begin(void);
 bool faults_quiet_since(u32 ticket);

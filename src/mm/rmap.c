@@ -180,22 +180,21 @@ int try_to_unmap(struct page *page, u64 replacement)
 			mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 			continue;
 		}
+		/* Every slot of the window that maps the cluster goes at once, in
+		 * whichever VMA of this mm it lies (a window may straddle two after
+		 * mprotect): the mm lock is held for this visit only, and a window
+		 * left half swap entries, half present (the other VMA's visit
+		 * skipped, its mm busy) would be a state no fault expects. */
 		struct window_flush f = { w, 0 };
-		bool left = false;
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
-			u32 a = w + i * MMUPAGE_SIZE;
 			if (!rmap_slot_maps(wp[i], page, i))
 				continue;
-			if (a < vma->vm_start || a >= vma->vm_end) {
-				left = true; /* another VMA of this mm: its turn comes */
-				continue;
-			}
 			rmap_clear_slot(wp, i, page, replacement, &f);
 		}
 		pte_unmap(wp);
 		rmap_flush_window(mm, &f, page, true);
-		if (f.slots && !left) {
-			/* This address space's last slot of the window: its reference goes. */
+		if (f.slots) {
+			/* The address space's one mapping of the cluster: its reference goes. */
 			atomic_add_return(&page->mapcount, -1);
 			mm->rss--;
 			rmap_stats.windows_unmapped++;

@@ -237,7 +237,8 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 	u32 concurrent = fault_stats.concurrent - f0.concurrent;
 	u32 beside = fault_stats.beside_kernel_lock - f0.beside_kernel_lock;
 	ktest_diag("faults: %u without the kernel lock, %u of them while another CPU held it, "
-		   "%u while another CPU was in a fault too", unlocked, beside, concurrent);
+		   "%u while another CPU was in a fault too, %u tried again with reclaim", unlocked,
+		   beside, concurrent, fault_stats.retried - f0.retried);
 	KT_EXPECT_EQ(failed, 0);
 	KT_EXPECT(urun_checks_ok());
 	if (!CONFIG_RMAP_PTE_CHAIN) { /* pte_chain faults keep the kernel lock (arch/traps.c) */

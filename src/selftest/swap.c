@@ -1103,7 +1103,7 @@ struct load {
 	struct swap_stats st;
 	struct vmscan_stats vs;
 	struct tlb_stats tlb;
-	u32 room, mib, swap_mib, t0, ptes_unmapped;
+	u32 room, mib, swap_mib, t0, ptes_unmapped, retried;
 };
 
 /* Records the baseline and sets up the pressure (see press, load_mib). */
@@ -1117,6 +1117,7 @@ static void load_start(struct load *l)
 	l->vs = vmscan_stats;
 	l->tlb = tlb_stats;
 	l->ptes_unmapped = rmap_stats.ptes_unmapped;
+	l->retried = fault_stats.retried;
 	l->t0 = jiffies;
 }
 
@@ -1174,6 +1175,8 @@ KTEST(swap, reclaim_pressure)
 	ktest_diag("TLB: %u PTEs unmapped by the reverse map; %u shootdowns to other CPUs, %u IPIs "
 		   "(faults, exits and reclaim)", rmap_stats.ptes_unmapped - l.ptes_unmapped,
 		   tlb_stats.shootdowns - l.tlb.shootdowns, tlb_stats.ipis - l.tlb.ipis);
+	ktest_diag("%u faults without the kernel lock found no memory and tried again with reclaim",
+		   fault_stats.retried - l.retried);
 	load_finish(&l, code);
 }
 
