@@ -59,6 +59,42 @@ static void zone_unlock(struct zone *z, int cpu)
 		mm_unlock_irqs_off(&z->lock, MM_LOCK_ZONE, cpu);
 }
 
+/* What pcp_lock / zone_lock_irqsave saved: the flags to restore, the CPU. */
+struct irq_guard {
+	u32 flags;
+	int cpu;
+};
+
+/* A hot list's lock with interrupts off (until pcp_unlock: the task cannot
+ * migrate meanwhile); owner < 0 means this CPU's list. */
+static struct per_cpu_pages *pcp_lock(struct zone *z, int owner, struct irq_guard *g)
+{
+	g->flags = local_irq_save();
+	g->cpu = smp_processor_id();
+	struct per_cpu_pages *pcp = &z->pcp[owner < 0 ? g->cpu : owner];
+	mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, g->cpu);
+	return pcp;
+}
+
+static void pcp_unlock(struct per_cpu_pages *pcp, const struct irq_guard *g)
+{
+	mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, g->cpu);
+	local_irq_restore(g->flags);
+}
+
+static void zone_lock_irqsave(struct zone *z, struct irq_guard *g)
+{
+	g->flags = local_irq_save();
+	g->cpu = smp_processor_id();
+	zone_lock(z, g->cpu);
+}
+
+static void zone_unlock_irqrestore(struct zone *z, const struct irq_guard *g)
+{
+	zone_unlock(z, g->cpu);
+	local_irq_restore(g->flags);
+}
+
 /* Puts a free block on its list. */
 static void add_free_block(struct zone *z, struct page *p, unsigned order)
 {
@@ -177,13 +213,11 @@ static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count, int 
 static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool fallback)
 {
 	struct page *p = NULL;
+	struct irq_guard g;
 	if (order == 0) {
-		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
-		int cpu = smp_processor_id();
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+		struct per_cpu_pages *pcp = pcp_lock(z, -1, &g);
 		if (!pcp->count)
-			pcp_refill(z, pcp, gfp, fallback, cpu);
+			pcp_refill(z, pcp, gfp, fallback, g.cpu);
 		else
 			pcp->hits++;
 		if (pcp->count) {
@@ -192,17 +226,13 @@ static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool f
 			ClearPageFlag(p, PG_pcp);
 			pcp->count--;
 		}
-		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-		local_irq_restore(flags);
+		pcp_unlock(pcp, &g);
 		return p;
 	}
-	u32 flags = local_irq_save();
-	int cpu = smp_processor_id();
-	zone_lock(z, cpu);
+	zone_lock_irqsave(z, &g);
 	if (zone_watermark_ok(z, order, gfp, fallback))
 		p = buddy_alloc(z, order);
-	zone_unlock(z, cpu);
-	local_irq_restore(flags);
+	zone_unlock_irqrestore(z, &g);
 	return p;
 }
 
@@ -307,25 +337,19 @@ static void free_pages_ok(struct page *page, unsigned order)
 			 (1u << PG_active) | (1u << PG_swapcache));
 	page->mapping = NULL;
 	page->mapcount = -1;
+	struct irq_guard g;
 	if (order == 0) {
-		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
-		int cpu = smp_processor_id();
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+		struct per_cpu_pages *pcp = pcp_lock(z, -1, &g);
 		SetPageFlag(page, PG_pcp);
 		list_add(&page->lru, &pcp->list);
 		if (++pcp->count > pcp->high)
-			pcp_drain(z, pcp, pcp->batch, cpu);
-		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-		local_irq_restore(flags);
+			pcp_drain(z, pcp, pcp->batch, g.cpu);
+		pcp_unlock(pcp, &g);
 		return;
 	}
-	u32 flags = local_irq_save();
-	int cpu = smp_processor_id();
-	zone_lock(z, cpu);
+	zone_lock_irqsave(z, &g);
 	buddy_free(z, page, order);
-	zone_unlock(z, cpu);
-	local_irq_restore(flags);
+	zone_unlock_irqrestore(z, &g);
 }
 
 static void free_debug_check(struct page *page, unsigned order, bool lru_ok)
@@ -424,13 +448,10 @@ void drain_all_pages(void)
 	/* Every CPU's lists, each under its lock: its owner may be allocating now. */
 	for (int i = 0; i < MAX_NR_ZONES; i++)
 		for (int c = 0; c < (int)ARRAY_SIZE(zones[i].pcp); c++) {
-			struct per_cpu_pages *pcp = &zones[i].pcp[c];
-			u32 flags = local_irq_save();
-			int cpu = smp_processor_id();
-			mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-			pcp_drain(&zones[i], pcp, pcp->count, cpu);
-			mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-			local_irq_restore(flags);
+			struct irq_guard g;
+			struct per_cpu_pages *pcp = pcp_lock(&zones[i], c, &g);
+			pcp_drain(&zones[i], pcp, pcp->count, g.cpu);
+			pcp_unlock(pcp, &g);
 		}
 }
 
