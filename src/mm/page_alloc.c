@@ -303,8 +303,8 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 	return NULL;
 }
 
-/* page_free_check; lru_ok: put_page takes the page off its list itself. */
-static const char *free_check(const struct page *p, bool lru_ok)
+/* What must hold for any reference dropped (page_free_check's first half). */
+static const char *ref_check(const struct page *p)
 {
 	if (PageFlag(p, PG_buddy) || PageFlag(p, PG_pcp))
 		return "double free: the page is already free";
@@ -314,16 +314,24 @@ static const char *free_check(const struct page *p, bool lru_ok)
 		return "freeing a page that is not allocated (never allocated, or freed and merged)";
 	if (p->count <= 0)
 		return "freeing a page whose reference count is already zero";
-	if (p->count == 1 && ((PageFlag(p, PG_lru) && !lru_ok) || PageFlag(p, PG_slab)))
+	return NULL;
+}
+
+/* What must hold when the last reference goes; lru_ok: put_page takes the
+ * page off its list itself. */
+static const char *last_ref_check(const struct page *p, bool lru_ok)
+{
+	if ((PageFlag(p, PG_lru) && !lru_ok) || PageFlag(p, PG_slab))
 		return "freeing a page still on an LRU list or owned by a slab cache";
-	if (p->count == 1 && p->mapcount != -1)
+	if (p->mapcount != -1)
 		return "freeing a page that is still mapped by user page tables";
 	return NULL;
 }
 
 const char *page_free_check(const struct page *p)
 {
-	return free_check(p, false);
+	const char *why = ref_check(p);
+	return why || p->count != 1 ? why : last_ref_check(p, false);
 }
 
 static void free_pages_ok(struct page *page, unsigned order)
@@ -352,23 +360,34 @@ static void free_pages_ok(struct page *page, unsigned order)
 	zone_unlock_irqrestore(z, &g);
 }
 
-static void free_debug_check(struct page *page, unsigned order, bool lru_ok)
+static __noreturn void free_panic(const struct page *page, unsigned order, const char *why)
 {
-	if (CONFIG_DEBUG) {
-		const char *why = free_check(page, lru_ok);
-		if (why)
-			panic("__free_pages(pfn %u, order %u): %s", page_to_pfn(page), order, why);
-		u32 was = page_order(page);
-		if (order != was)
-			panic("__free_pages(pfn %u): order %u, but it was allocated with order %u",
-			      page_to_pfn(page), order, was);
-	}
+	panic("__free_pages(pfn %u, order %u): %s", page_to_pfn(page), order, why);
+}
+
+/* Drops a reference (debug builds check it first); true if it was the last.
+ * The checks of the last reference run after the count reached 0: then no
+ * other CPU holds one, and two CPUs dropping the last two references at
+ * once cannot both take theirs for "not the last". */
+static bool drop_ref(struct page *page, unsigned order, bool lru_ok)
+{
+	const char *why = CONFIG_DEBUG ? ref_check(page) : NULL;
+	if (why)
+		free_panic(page, order, why);
+	if (CONFIG_DEBUG && order != page_order(page))
+		panic("__free_pages(pfn %u): order %u, but it was allocated with order %u",
+		      page_to_pfn(page), order, page_order(page));
+	if (atomic_add_return(&page->count, -1) != 0)
+		return false;
+	why = CONFIG_DEBUG ? last_ref_check(page, lru_ok) : NULL;
+	if (why)
+		free_panic(page, order, why);
+	return true;
 }
 
 void __free_pages(struct page *page, unsigned order)
 {
-	free_debug_check(page, order, false);
-	if (atomic_add_return(&page->count, -1) == 0)
+	if (drop_ref(page, order, false))
 		free_pages_ok(page, order);
 }
 
@@ -382,8 +401,7 @@ unsigned page_order(const struct page *p)
  * whose count is not 0, never holds it then). */
 void put_page(struct page *p)
 {
-	free_debug_check(p, 0, true);
-	if (atomic_add_return(&p->count, -1) == 0) {
+	if (drop_ref(p, 0, true)) {
 		lru_cache_del(p);
 		free_pages_ok(p, 0);
 	}
