@@ -180,20 +180,29 @@ int try_to_unmap(struct page *page, u64 replacement)
 			mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 			continue;
 		}
-		/* Every slot of the window that maps the cluster goes at once, in
-		 * whichever VMA of this mm it lies (a window may straddle two after
-		 * mprotect): the mm lock is held for this visit only, and a window
-		 * left half swap entries, half present (the other VMA's visit
-		 * skipped, its mm busy) would be a state no fault expects. */
+		/* The window's slots in every VMA of this anon_vma go at once (a
+		 * window may straddle two VMAs after mprotect or munmap): the mm
+		 * lock is held for this visit only, and the other VMA's visit may
+		 * find the mm busy.  Slots in a VMA of another anon_vma stay
+		 * (left): the reverse map cannot reach them, the cluster stays. */
 		struct window_flush f = { w, 0 };
+		bool left = false;
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
+			u32 a = w + i * MMUPAGE_SIZE;
 			if (!rmap_slot_maps(wp[i], page, i))
 				continue;
+			if (a < vma->vm_start || a >= vma->vm_end) {
+				struct vm_area_struct *other = find_vma(mm, a);
+				if (!other || other->anon_vma != av) {
+					left = true;
+					continue;
+				}
+			}
 			rmap_clear_slot(wp, i, page, replacement, &f);
 		}
 		pte_unmap(wp);
 		rmap_flush_window(mm, &f, page, true);
-		if (f.slots) {
+		if (f.slots && !left) {
 			/* The address space's one mapping of the cluster: its reference goes. */
 			atomic_add_return(&page->mapcount, -1);
 			mm->rss--;
