@@ -400,25 +400,61 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 }
 
 struct fault_stats fault_stats;
-static volatile u32 faults_in_flight; /* handle_mm_fault calls between lock and unlock */
+struct mm_call_stats mm_call_stats;
+/* Faults and memory calls between their mm lock and unlock, on every CPU. */
+static volatile u32 faults_in_flight;
+
+/* Lockless sections begun and left, faults and memory calls together. */
+static u32 lockless_begun(void)
+{
+	return *(volatile u32 *)&fault_stats.unlocked + *(volatile u32 *)&mm_call_stats.unlocked;
+}
+
+static u32 lockless_left(void)
+{
+	return *(volatile u32 *)&fault_stats.unlocked_done +
+	       *(volatile u32 *)&mm_call_stats.unlocked_done;
+}
 
 u32 faults_quiet_begin(void)
 {
 	for (;;) {
-		u32 ticket = *(volatile u32 *)&fault_stats.unlocked;
-		if (ticket == *(volatile u32 *)&fault_stats.unlocked_done)
+		u32 ticket = lockless_begun();
+		if (ticket == lockless_left())
 			return ticket;
 		cpu_relax();
 	}
 }
 
-/* x86 keeps loads in order (SDM vol. 3 8.2.2), and a fault counts itself
- * with a locked increment before it writes anything: a read that saw one of
- * its writes is followed by a read of the count that sees it too. */
+/* x86 keeps loads in order (SDM vol. 3 8.2.2), and a fault or memory call
+ * counts itself with a locked increment before it writes anything: a read
+ * that saw one of its writes is followed by a read of the count that sees
+ * it too. */
 bool faults_quiet_since(u32 ticket)
 {
 	barrier();
-	return *(volatile u32 *)&fault_stats.unlocked == ticket;
+	return lockless_begun() == ticket;
+}
+
+/* A memory call's section; true if another CPU's fault or call was inside
+ * one at its start (leave looks again at its end). */
+bool mm_call_enter(void)
+{
+	atomic_inc(&mm_call_stats.unlocked);
+	if (kernel_lock_elsewhere())
+		atomic_inc(&mm_call_stats.beside_kernel_lock);
+	return atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1;
+}
+
+void mm_call_leave(bool overlapped)
+{
+	if (atomic_add_return((volatile s32 *)&faults_in_flight, -1) > 0 || overlapped)
+		atomic_inc(&mm_call_stats.concurrent);
+}
+
+void mm_call_done(void)
+{
+	atomic_inc(&mm_call_stats.unlocked_done);
 }
 
 /* Does the fault at addr meet a swap entry in its window (mm lock held)? */
@@ -633,6 +669,26 @@ void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, 
 		}
 		a = stop;
 	}
+}
+
+bool range_holds_swap(struct mm_struct *mm, u32 start, u32 end)
+{
+	for (u64 a = start; a < end;) {
+		u32 table = (u32)a & PMD_MASK;
+		u32 stop = (u32)MIN((u64)table + PMD_SIZE, (u64)end);
+		pmd_t *pmd = user_pmd(mm->pgd, (u32)a);
+		if (pmd_present(*pmd)) {
+			pte_t *pt = pte_offset_map(pmd, table);
+			bool swap = false;
+			for (u32 v = (u32)a; v < stop && !swap; v += MMUPAGE_SIZE)
+				swap = is_swap_pte(pt[pte_index(v)]);
+			pte_unmap(pt);
+			if (swap)
+				return true;
+		}
+		a = stop;
+	}
+	return false;
 }
 
 /* Copies one PTE table's part of a VMA into the child, write-protecting

@@ -8,6 +8,15 @@
  * anon_vma lock, then each VMA's mm -- so they only TRY the mm lock: a busy
  * address space is skipped and counted (rmap_stats.mm_busy), its mapping
  * stays, and reclaim meets the page again on a later pass.
+ *
+ * Lifetime: an anon_vma is freed when its last VMA leaves, but reclaim may
+ * hold a cluster whose page->mapping still points at it (isolated, with a
+ * reference of its own) and look it up in page_referenced/try_to_unmap.
+ * Every such lookup runs under the kernel lock with preemption off
+ * (reclaim, the tests), so the kernel lock is the grace period: an
+ * anon_vma emptied by a call without it (a lockless munmap, kernel/
+ * syscall.c) goes on a list instead, and the call frees the list under the
+ * kernel lock once its mm lock is let go (anon_vma_free_deferred).
  */
 #include "mm/rmap.h"
 #include "mm/rmap_slot.h"
@@ -19,6 +28,7 @@
 #include "kernel/audit.h"
 #include "mm/mm_locks.h"
 #include "arch/smp.h"
+#include "kernel/task.h"
 
 #if !CONFIG_RMAP_PTE_CHAIN
 
@@ -45,6 +55,16 @@ static void anon_vma_unlock(struct anon_vma *av, u32 flags)
 	mm_unlock(&av->lock, MM_LOCK_ANON, flags);
 }
 
+/* Emptied anon_vmas waiting for the kernel lock (deferred_lock: a leaf). */
+static struct list_head deferred = LIST_HEAD_INIT(deferred);
+static spinlock_t deferred_lock = SPINLOCK_INIT;
+
+static void anon_vma_free(struct anon_vma *av)
+{
+	kmem_cache_free(anon_vma_cache, av);
+	atomic_add_return((volatile s32 *)&rmap_stats.anon_vmas, -1);
+}
+
 void anon_vma_link(struct vm_area_struct *vma)
 {
 	struct anon_vma *av = vma->anon_vma;
@@ -68,11 +88,38 @@ void anon_vma_unlink(struct vm_area_struct *vma)
 	vma->anon_vma = NULL;
 	bool last = --av->nr_vmas == 0;
 	anon_vma_unlock(av, flags);
-	if (last) {
-		/* No VMA left, so no walker can reach it through a list any more. */
-		kmem_cache_free(anon_vma_cache, av);
-		atomic_add_return((volatile s32 *)&rmap_stats.anon_vmas, -1);
+	if (!last)
+		return;
+	/* No VMA left, so no walker can reach it through a list any more; only
+	 * reclaim's lookups through page->mapping (kernel lock) may still. */
+	if (kernel_lock_held()) {
+		anon_vma_free(av);
+		return;
 	}
+	u32 f = spin_lock_irqsave(&deferred_lock);
+	list_add(&av->head, &deferred); /* the list is empty: its head is free */
+	spin_unlock_irqrestore(&deferred_lock, f);
+}
+
+void anon_vma_free_deferred(void)
+{
+	if (list_empty(&deferred))
+		return;
+	lock_kernel(); /* no reclaim lookup is under way now (see Lifetime above) */
+	for (;;) {
+		struct anon_vma *av = NULL;
+		u32 f = spin_lock_irqsave(&deferred_lock);
+		if (!list_empty(&deferred)) {
+			av = list_entry(deferred.next, struct anon_vma, head);
+			list_del(&av->head);
+		}
+		spin_unlock_irqrestore(&deferred_lock, f);
+		if (!av)
+			break;
+		anon_vma_free(av);
+		atomic_inc(&rmap_stats.anon_vmas_deferred);
+	}
+	unlock_kernel();
 }
 
 /* A neighbour whose anon_vma vma may share: adjacent, same rights, and the
@@ -180,7 +227,9 @@ int try_to_unmap(struct page *page, u64 replacement)
 			mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
 			continue;
 		}
-		bool cleared = false, left = false;
+		bool cleared = false, left = false, held = false;
+		for (u32 i = 0; i < PAGE_MMUCOUNT && replacement; i++)
+			held |= pte_val(wp[i]) == replacement; /* another VMA's turn put it there */
 		for (u32 i = 0; i < PAGE_MMUCOUNT; i++) {
 			u32 a = w + i * MMUPAGE_SIZE;
 			if (!rmap_slot_maps(wp[i], page, i))
@@ -193,6 +242,8 @@ int try_to_unmap(struct page *page, u64 replacement)
 			cleared = true;
 		}
 		pte_unmap(wp);
+		if (cleared && !held && replacement)
+			rmap_stats.windows_given++; /* the window now holds the entry: one count */
 		if (cleared && !left) {
 			/* This address space's last slot of the window: its reference goes. */
 			atomic_add_return(&page->mapcount, -1);
@@ -204,6 +255,39 @@ int try_to_unmap(struct page *page, u64 replacement)
 	}
 	anon_vma_unlock(av, flags);
 	return page->mapcount < 0 ? 0 : -EBUSY;
+}
+
+int rmap_windows_holding(struct page *page, u64 entry)
+{
+	struct anon_vma *av = page_anon_vma(page);
+	struct list_head *l;
+	int n = 0;
+
+	u32 flags = anon_vma_lock(av);
+	int cpu = smp_processor_id();
+	list_for_each(l, &av->head) {
+		struct vm_area_struct *vma = list_entry(l, struct vm_area_struct, anon_vma_node);
+		struct mm_struct *mm = vma->vm_mm;
+		u32 w, i = 0;
+		/* Its VMAs and page tables change only under its lock (an munmap or
+		 * mprotect without the kernel lock splits, shrinks and frees them). */
+		if (!mm_trylock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu)) {
+			n = -1;
+			break;
+		}
+		pte_t *wp = map_window(page, vma, &w);
+		if (wp) {
+			while (i < PAGE_MMUCOUNT && pte_val(wp[i]) != entry)
+				i++;
+			pte_unmap(wp);
+			u32 a = w + i * MMUPAGE_SIZE;
+			if (i < PAGE_MMUCOUNT && a >= vma->vm_start && a < vma->vm_end)
+				n++;
+		}
+		mm_unlock_irqs_off(&mm->page_table_lock, MM_LOCK_MM, cpu);
+	}
+	anon_vma_unlock(av, flags);
+	return n;
 }
 
 int page_referenced(struct page *page)

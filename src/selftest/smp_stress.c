@@ -21,7 +21,9 @@
  * build is BREAK=shootdown) shootdowns were sent; in anon_vma builds, the
  * readers' faults ran in the kernel on several CPUs at once (without the
  * kernel lock: fault_stats.concurrent counts faults that found another CPU
- * inside handle_mm_fault's mm lock at the same time).  make BREAK=shootdown
+ * inside handle_mm_fault's mm lock at the same time), and their munmap and
+ * mmap calls ran without the kernel lock, some beside another CPU's fault
+ * or call (mm_call_stats).  make BREAK=shootdown
  * builds a kernel without the IPIs: this suite must then fail (ci/check.py).
  *
  * Needs two online CPUs and a swap device (swap=highmem is the default when
@@ -182,6 +184,7 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 	user_test_reset();
 	struct tlb_stats t0 = tlb_stats;
 	struct fault_stats f0 = fault_stats;
+	struct mm_call_stats m0 = mm_call_stats;
 	for (u32 i = 0; i < 2 * smp_info.online && n < MAX_READERS; i++) {
 		int pid = urun_start("smp_reader", READER_ROUNDS | READER_FORK_DEPTH << 16);
 		if (pid > 0)
@@ -238,8 +241,18 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 	u32 beside = fault_stats.beside_kernel_lock - f0.beside_kernel_lock;
 	ktest_diag("faults: %u without the kernel lock, %u of them while another CPU held it, "
 		   "%u while another CPU was in a fault too", unlocked, beside, concurrent);
+	u32 calls = mm_call_stats.unlocked - m0.unlocked;
+	u32 calls_concurrent = mm_call_stats.concurrent - m0.concurrent;
+	ktest_diag("mm calls: %u without the kernel lock, %u of them while another CPU held it, "
+		   "%u overlapping a fault or call on another CPU, %u took it (swap entries)",
+		   calls, mm_call_stats.beside_kernel_lock - m0.beside_kernel_lock, calls_concurrent,
+		   mm_call_stats.took_kernel_lock - m0.took_kernel_lock);
 	KT_EXPECT_EQ(failed, 0);
 	KT_EXPECT(urun_checks_ok());
+	if (!CONFIG_RMAP_PTE_CHAIN) { /* pte_chain: memory calls keep it (kernel/syscall.c) */
+		KT_EXPECT_GE(calls, 1);
+		KT_EXPECT_GE(calls_concurrent, 1);
+	}
 	if (!CONFIG_RMAP_PTE_CHAIN) { /* pte_chain faults keep the kernel lock (arch/traps.c) */
 		/* In the kernel at once: a fault beside reclaim (which holds the
 		 * kernel lock on CPU 0) or beside another fault.  (Two faults at
