@@ -65,16 +65,55 @@ static void anon_vma_free(struct anon_vma *av)
 	atomic_add_return((volatile s32 *)&rmap_stats.anon_vmas, -1);
 }
 
+/*
+ * Debug builds: av's list is whole -- every node's neighbours point back at
+ * it, its VMAs name av, and there are nr_vmas of them (anon_vma lock held).
+ * What a link or unlink without the lock (make BREAK=anon-vma-lock) leaves.
+ */
+static void anon_vma_check(struct anon_vma *av, const char *when)
+{
+	u32 n = 0;
+
+	if (!CONFIG_DEBUG)
+		return;
+	for (struct list_head *l = av->head.next; l != &av->head; l = l->next) {
+		struct vm_area_struct *v = list_entry(l, struct vm_area_struct, anon_vma_node);
+		if (l->next->prev != l || l->prev->next != l || v->anon_vma != av || ++n > av->nr_vmas)
+			panic("anon_vma %p: list broken %s (node %p, %u of %u VMAs)", av, when, l, n,
+			      av->nr_vmas);
+	}
+	if (n != av->nr_vmas)
+		panic("anon_vma %p: %u VMAs listed, %u counted (%s)", av, n, av->nr_vmas, when);
+}
+
+/* Link and unlink: make BREAK=anon-vma-lock leaves the lock out (only the
+ * interrupt flag stays), for smp_stress.mm_calls_on_one_anon_vma to catch. */
+static u32 anon_vma_lock_list(struct anon_vma *av)
+{
+	if (CONFIG_BREAK_ANON_VMA_LOCK)
+		return local_irq_save();
+	return anon_vma_lock(av);
+}
+
+static void anon_vma_unlock_list(struct anon_vma *av, u32 flags)
+{
+	if (CONFIG_BREAK_ANON_VMA_LOCK)
+		local_irq_restore(flags);
+	else
+		anon_vma_unlock(av, flags);
+}
+
 void anon_vma_link(struct vm_area_struct *vma)
 {
 	struct anon_vma *av = vma->anon_vma;
 
 	if (!av)
 		return;
-	u32 flags = anon_vma_lock(av);
+	u32 flags = anon_vma_lock_list(av);
+	anon_vma_check(av, "before a link");
 	list_add_tail(&vma->anon_vma_node, &av->head);
 	av->nr_vmas++;
-	anon_vma_unlock(av, flags);
+	anon_vma_unlock_list(av, flags);
 }
 
 void anon_vma_unlink(struct vm_area_struct *vma)
@@ -83,11 +122,12 @@ void anon_vma_unlink(struct vm_area_struct *vma)
 
 	if (!av)
 		return;
-	u32 flags = anon_vma_lock(av);
+	u32 flags = anon_vma_lock_list(av);
+	anon_vma_check(av, "before an unlink");
 	list_del_init(&vma->anon_vma_node);
 	vma->anon_vma = NULL;
 	bool last = --av->nr_vmas == 0;
-	anon_vma_unlock(av, flags);
+	anon_vma_unlock_list(av, flags);
 	if (!last)
 		return;
 	/* No VMA left, so no walker can reach it through a list any more; only

@@ -44,6 +44,7 @@
 #include "mm/highmem.h"
 #include "mm/memory.h"
 #include "mm/page_alloc.h"
+#include "mm/rmap.h"
 #include "mm/swap.h"
 #include "mm/vmscan.h"
 #include "user/smp_stress.h"
@@ -267,4 +268,42 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 	KT_EXPECT_GE(cpus, 2);
 	if (!CONFIG_BREAK_SHOOTDOWN)
 		KT_EXPECT_GE(tlb_stats.shootdowns - t0.shootdowns, 1);
+}
+
+/*
+ * mmap, munmap and mprotect of several address spaces at once on one
+ * anon_vma (src/user/mm_calls.c mm_family: a parent and CPUs - 1 ... up to
+ * 3 forked children, every round linking a VMA to it or unlinking one):
+ * the members' stamps hold, the anon_vmas are all freed afterwards, and in
+ * anon_vma builds the calls ran without the kernel lock, some beside
+ * another CPU's fault or call.  Debug builds check the anon_vma's list
+ * around every link and unlink (mm/rmap.c): make BREAK=anon-vma-lock (no
+ * lock there) must make this fail.  Rounds per member: 20 x stress=N
+ * (default 400).
+ */
+KTEST(smp_stress, mm_calls_on_one_anon_vma)
+{
+	u32 rounds = 20 * (boot_opts.stress_steps ? boot_opts.stress_steps : 20);
+
+	if (!CONFIG_SMP || smp_info.online < 2)
+		KT_SKIP(CONFIG_SMP ? "one CPU online (boot with CPUS=2 or more)" : "uniprocessor variant");
+	if (rounds > 0xffff)
+		rounds = 0xffff;
+	u32 kids = MIN(smp_info.online, 4u) - 1;
+	ktest_diag("%u members, %u rounds each", kids + 1, rounds);
+	user_test_reset();
+	struct mm_call_stats m0 = mm_call_stats;
+	u32 anon_vmas = rmap_stats.anon_vmas;
+	KT_EXPECT_EQ(urun_run("mm_family", rounds | kids << 16), 0);
+	KT_EXPECT(urun_checks_ok());
+	u32 calls = mm_call_stats.unlocked - m0.unlocked;
+	u32 concurrent = mm_call_stats.concurrent - m0.concurrent;
+	ktest_diag("mm calls: %u without the kernel lock, %u overlapping a fault or call on "
+		   "another CPU; %u anon_vmas freed under the kernel lock afterwards", calls,
+		   concurrent, rmap_stats.anon_vmas_deferred);
+	KT_EXPECT_EQ(rmap_stats.anon_vmas, anon_vmas);
+	if (!CONFIG_RMAP_PTE_CHAIN) {
+		KT_EXPECT_GE(calls, 3 * (kids + 1) * (rounds / 3));
+		KT_EXPECT_GE(concurrent, 1);
+	}
 }
