@@ -56,7 +56,7 @@ static void anon_vma_unlock(struct anon_vma *av, u32 flags)
 }
 
 /* Emptied anon_vmas waiting for the kernel lock (deferred_lock: a leaf). */
-static struct list_head deferred = LIST_HEAD_INIT(deferred);
+static struct anon_vma *deferred;
 static spinlock_t deferred_lock = SPINLOCK_INIT;
 
 static void anon_vma_free(struct anon_vma *av)
@@ -137,27 +137,25 @@ void anon_vma_unlink(struct vm_area_struct *vma)
 		return;
 	}
 	u32 f = spin_lock_irqsave(&deferred_lock);
-	list_add(&av->head, &deferred); /* the list is empty: its head is free */
+	av->next_deferred = deferred;
+	deferred = av;
 	spin_unlock_irqrestore(&deferred_lock, f);
 }
 
 void anon_vma_free_deferred(void)
 {
-	if (list_empty(&deferred))
+	if (!*(struct anon_vma *volatile *)&deferred)
 		return;
 	lock_kernel(); /* no reclaim lookup is under way now (see Lifetime above) */
-	for (;;) {
-		struct anon_vma *av = NULL;
-		u32 f = spin_lock_irqsave(&deferred_lock);
-		if (!list_empty(&deferred)) {
-			av = list_entry(deferred.next, struct anon_vma, head);
-			list_del(&av->head);
-		}
-		spin_unlock_irqrestore(&deferred_lock, f);
-		if (!av)
-			break;
+	u32 f = spin_lock_irqsave(&deferred_lock);
+	struct anon_vma *av = deferred;
+	deferred = NULL;
+	spin_unlock_irqrestore(&deferred_lock, f);
+	while (av) {
+		struct anon_vma *next = av->next_deferred;
 		anon_vma_free(av);
 		atomic_inc(&rmap_stats.anon_vmas_deferred);
+		av = next;
 	}
 	unlock_kernel();
 }

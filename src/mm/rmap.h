@@ -41,7 +41,13 @@ void rmap_init(void);
 struct anon_vma {
 	spinlock_t lock;       /* head, nr_vmas, and page->mapping of its pages (MM_LOCK_ANON) */
 	struct list_head head; /* VMAs, through vm_area_struct.anon_vma_node */
-	u32 nr_vmas;
+	union {
+		u32 nr_vmas;
+		/* Once nr_vmas is 0 and it waits for the kernel lock to be freed
+		 * (rmap.c): the next one waiting.  head stays an empty list, since
+		 * reclaim may still walk it. */
+		struct anon_vma *next_deferred;
+	};
 };
 
 /* Gives vma an anon_vma (its neighbour's if mergeable, else a new one). */
