@@ -15,10 +15,13 @@
  *
  * Locking: mm->page_table_lock (mm.h; interrupts off) is held around all of
  * this: the fault path takes it in handle_mm_fault after reclaim, the
- * callers in mmap.c around munmap, mprotect, fork and exit.  A page's
- * mapping is set under its anon_vma's lock (rmap.c).  page->mapcount of a
- * cluster several address spaces share still relies on the kernel lock
- * (kernel/task.h).  TLB flushes reach every CPU in mm->cpu_mask
+ * callers in mmap.c around munmap, mprotect, fork and exit -- with or
+ * without the kernel lock (faults and ring-3 mmap/munmap/mprotect run
+ * without it; mmap.c takes it before an unmap over swap entries, the one
+ * thing here that frees swap slots reclaim counts).  A page's mapping is set
+ * under its anon_vma's lock (rmap.c); page->count and page->mapcount change
+ * atomically (several address spaces share a cluster after fork, each under
+ * its own lock).  TLB flushes reach every CPU in mm->cpu_mask
  * (arch/tlbflush.c) with the lock held: a CPU spinning on it answers them.
  */
 #include "mm/mm.h"

@@ -14,6 +14,19 @@
  * fault path (memory.c).  Reclaim (balance_memory) runs before the lock is
  * taken: its reverse-map walks only try mm locks, so one held here would
  * make it skip this address space.
+ *
+ * Ring-3 mmap, munmap and mprotect come here without the kernel lock
+ * (anon_vma builds, kernel/syscall.c) and take it themselves, outermost,
+ * before the mm lock (mm_call_lock): for an unmap over swap entries and for
+ * a MAP_SHARED mmap (populate reclaims); after it, to free the anon_vmas
+ * they emptied (rmap.c).  What else they reach locks itself: the VMA and
+ * anon_vma slab caches, anon_vma lists (their lock; fork links under the
+ * kernel lock and its parent's mm lock, a lockless munmap of another mm may
+ * unlink from the same list at once), page->count and mapcount (atomic),
+ * the page allocator, PTE-table pools, LRU lists, TLB shootdowns (a CPU
+ * spinning on a lock answers them), the audit points (kernel/audit.c) and
+ * printk.  Only the mm's own task changes its VMA list, so a VMA stays
+ * while populate lets the mm lock go.
  */
 #include "mm/mm.h"
 #include "mm/memory.h"

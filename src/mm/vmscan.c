@@ -20,8 +20,11 @@
  * is going is left to put_page, which takes it off the list) and while it
  * puts one back, never across page_referenced, try_to_unmap or I/O.  The
  * statistics are atomic.  The reverse-map walks and the page-outs still rely
- * on the kernel lock (rmap.h); they map user PTE tables in KM_PTE0, the I/O
- * maps frames in KM_SWAP.
+ * on the kernel lock (rmap.h): one reclaimer at a time, a slot's count
+ * moves only under it (pageout adds what try_to_unmap gave out; an munmap
+ * over swap entries takes it, mm/mmap.c), and an anon_vma found through
+ * page->mapping stays allocated (rmap.c).  They map user PTE tables in
+ * KM_PTE0, the I/O maps frames in KM_SWAP.
  */
 #include "mm/vmscan.h"
 #include "mm/swap.h"
