@@ -279,12 +279,12 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
  * another CPU's fault or call.  Debug builds check the anon_vma's list
  * around every link and unlink (mm/rmap.c): make BREAK=anon-vma-lock (no
  * lock there) must make this fail.  Rounds per member: 20 x stress=N
- * (default 400; with quick 2 x stress=N, 40 by default: make check boots
+ * (default 400; with quick 1 x stress=N, 20 by default: make check boots
  * every smp variant under Bochs with it, twice).
  */
 KTEST(smp_stress, mm_calls_on_one_anon_vma)
 {
-	u32 rounds = (boot_opts.quick ? 2 : 20) * (boot_opts.stress_steps ? boot_opts.stress_steps : 20);
+	u32 rounds = (boot_opts.quick ? 1 : 20) * (boot_opts.stress_steps ? boot_opts.stress_steps : 20);
 
 	if (!CONFIG_SMP || smp_info.online < 2)
 		KT_SKIP(CONFIG_SMP ? "one CPU online (boot with CPUS=2 or more)" : "uniprocessor variant");
