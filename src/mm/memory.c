@@ -404,8 +404,9 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 
 struct fault_stats fault_stats;
 struct mm_call_stats mm_call_stats;
-/* Faults and memory calls between their mm lock and unlock, on every CPU. */
-static volatile u32 faults_in_flight;
+/* Faults and memory calls between their mm lock and unlock, on every CPU;
+ * and how many such sections began since boot. */
+static volatile u32 faults_in_flight, sections_begun;
 
 /* Lockless sections begun and left, faults and memory calls together. */
 static u32 lockless_begun(void)
@@ -439,19 +440,23 @@ bool faults_quiet_since(u32 ticket)
 	return lockless_begun() == ticket;
 }
 
-/* A memory call's section; true if another CPU's fault or call was inside
- * one at its start (leave looks again at its end). */
-bool mm_call_enter(void)
+/* A memory call's section: returns a token for mm_call_leave, which counts
+ * the call as concurrent if another CPU's fault or call was inside such a
+ * section when it began, began one meanwhile, or is inside one at its end. */
+u32 mm_call_enter(void)
 {
 	atomic_inc(&mm_call_stats.unlocked);
 	if (kernel_lock_elsewhere())
 		atomic_inc(&mm_call_stats.beside_kernel_lock);
-	return atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1;
+	u32 begun = (u32)atomic_add_return((volatile s32 *)&sections_begun, 1);
+	bool inside = atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1;
+	return inside ? 0 : begun; /* 0: overlapped already (begun is never 0 here but on wrap) */
 }
 
-void mm_call_leave(bool overlapped)
+void mm_call_leave(u32 token)
 {
-	if (atomic_add_return((volatile s32 *)&faults_in_flight, -1) > 0 || overlapped)
+	bool others = atomic_add_return((volatile s32 *)&faults_in_flight, -1) > 0;
+	if (others || !token || *(volatile u32 *)&sections_begun != token)
 		atomic_inc(&mm_call_stats.concurrent);
 }
 
@@ -503,6 +508,7 @@ int handle_mm_fault(struct mm_struct *mm, u32 addr, bool write, bool exec)
 		flags = mm_lock_mm(mm);
 	}
 	/* Measured concurrency: another CPU was between these two points too. */
+	atomic_inc(&sections_begun);
 	if (atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1)
 		atomic_inc(&fault_stats.concurrent);
 	bool unlocked = !kernel_lock_held();

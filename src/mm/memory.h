@@ -19,7 +19,8 @@ extern struct fault_stats fault_stats;
 struct mm_call_stats {
 	u32 unlocked;      /* ran their mm-locked section without the kernel lock */
 	u32 unlocked_done; /* ... and left it */
-	u32 concurrent;    /* another CPU was in a fault's or memory call's section meanwhile */
+	u32 concurrent;    /* another CPU was in a fault's or memory call's section meanwhile
+			    * (inside at its start or end, or began one in between) */
 	u32 beside_kernel_lock; /* unlocked, while another CPU held the kernel lock */
 	u32 took_kernel_lock;   /* called without it, took it for swap entries, a
 				 * MAP_SHARED population or a freed anon_vma */
@@ -27,8 +28,8 @@ struct mm_call_stats {
 extern struct mm_call_stats mm_call_stats;
 /* A memory call's mm-locked section without the kernel lock (mm lock held):
  * counted for faults_quiet_* and the statistics. */
-bool mm_call_enter(void); /* true: another CPU was in such a section already */
-void mm_call_leave(bool overlapped); /* before the mm lock is let go */
+u32 mm_call_enter(void); /* a token for mm_call_leave */
+void mm_call_leave(u32 token); /* before the mm lock is let go */
 void mm_call_done(void);  /* after */
 /* Does [start, end) of mm hold a swap entry?  (mm lock held.) */
 bool range_holds_swap(struct mm_struct *mm, u32 start, u32 end);

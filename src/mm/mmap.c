@@ -311,7 +311,7 @@ struct mm_call {
 	u32 flags;       /* of mm_lock_mm */
 	bool took_big;   /* took the kernel lock itself */
 	bool counted;    /* a lockless section (mm_call_enter) */
-	bool overlapped;
+	u32 token;
 };
 
 static void mm_call_lock(struct mm_struct *mm, struct mm_call *c, bool unmaps, u32 start, u32 len)
@@ -330,13 +330,13 @@ static void mm_call_lock(struct mm_struct *mm, struct mm_call *c, bool unmaps, u
 		return;
 	}
 	c->counted = true;
-	c->overlapped = mm_call_enter();
+	c->token = mm_call_enter();
 }
 
 static void mm_call_unlock(struct mm_struct *mm, struct mm_call *c)
 {
 	if (c->counted)
-		mm_call_leave(c->overlapped);
+		mm_call_leave(c->token);
 	mm_unlock_mm(mm, c->flags);
 	if (c->counted)
 		mm_call_done();
