@@ -90,12 +90,15 @@ static void stop_reader(int pid)
 	if (!t || t->state == TASK_ZOMBIE || !t->mm)
 		return;
 	preempt_disable();
+	/* The mm lock: the reader's munmap runs without the kernel lock. */
+	u32 flags = mm_lock_mm(t->mm);
 	u64 frame = user_pte_frame(t->mm, SR_CTRL, NULL);
 	if (frame) {
 		volatile u32 *va = kmap_atomic_frame(frame, KM_USER0);
 		*va = 1;
 		kunmap_atomic((void *)va, KM_USER0);
 	}
+	mm_unlock_mm(t->mm, flags);
 	preempt_enable();
 }
 
@@ -142,12 +145,17 @@ static void page_out_one(const int *pids, int n, struct page **held, u32 *nheld,
 	c->attempts++;
 	c->cpus_seen |= t->cpus_ran;
 	preempt_disable();
+	/* The frame and a reference to it under the reader's mm lock: its munmap
+	 * (no kernel lock) may free the cluster at any other moment. */
+	u32 flags = mm_lock_mm(t->mm);
 	u64 frame = user_pte_frame(t->mm, addr, NULL);
+	if (frame)
+		get_page(frame_to_page(frame));
+	mm_unlock_mm(t->mm, flags);
 	if (frame) {
 		struct page *page = frame_to_page(frame);
 		/* Running in ring 3 on another CPU right now: its TLB may hold addr. */
 		bool live = t->cpu != smp_processor_id() && current_task[t->cpu] == t;
-		get_page(page);
 		int r = swap_out_page(page);
 		put_page(page); /* freed when the page-out worked */
 		if (r == 0) {
