@@ -664,23 +664,16 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 	zap_batch_flush(&b);
 }
 
-void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
-{
-	for (u64 a = start; a < end;) {
-		u32 table = (u32)a & PMD_MASK;
-		u32 stop = (u32)MIN((u64)table + PMD_SIZE, (u64)end);
-		pmd_t *pmd = user_pmd(mm->pgd, (u32)a);
-		if (pmd_present(*pmd)) {
-			pte_t *pt = pte_offset_map(pmd, table);
-			zap_table(mm, vma, pt, (u32)a, stop);
-			pte_unmap(pt);
-			free_table_if_empty(mm, pmd, table);
-		}
-		a = stop;
-	}
-}
+/*
+ * Calls fn for each present PTE table under [start, end), with the table
+ * mapped (pt: its first entry) and [a, stop) the part of the range it
+ * covers; frees the table afterwards if it emptied (free_empty).  Stops and
+ * returns true as soon as fn does.
+ */
+typedef bool (*table_fn)(struct mm_struct *mm, pte_t *pt, u32 a, u32 stop, void *arg);
 
-bool range_holds_swap(struct mm_struct *mm, u32 start, u32 end)
+static bool walk_tables(struct mm_struct *mm, u32 start, u32 end, table_fn fn, void *arg,
+			bool free_empty)
 {
 	for (u64 a = start; a < end;) {
 		u32 table = (u32)a & PMD_MASK;
@@ -688,16 +681,40 @@ bool range_holds_swap(struct mm_struct *mm, u32 start, u32 end)
 		pmd_t *pmd = user_pmd(mm->pgd, (u32)a);
 		if (pmd_present(*pmd)) {
 			pte_t *pt = pte_offset_map(pmd, table);
-			bool swap = false;
-			for (u32 v = (u32)a; v < stop && !swap; v += MMUPAGE_SIZE)
-				swap = is_swap_pte(pt[pte_index(v)]);
+			bool done = fn(mm, pt, (u32)a, stop, arg);
 			pte_unmap(pt);
-			if (swap)
+			if (free_empty)
+				free_table_if_empty(mm, pmd, table);
+			if (done)
 				return true;
 		}
 		a = stop;
 	}
 	return false;
+}
+
+static bool zap_table_fn(struct mm_struct *mm, pte_t *pt, u32 a, u32 stop, void *vma)
+{
+	zap_table(mm, vma, pt, a, stop);
+	return false;
+}
+
+void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
+{
+	walk_tables(mm, start, end, zap_table_fn, vma, true);
+}
+
+static bool table_holds_swap(struct mm_struct *mm, pte_t *pt, u32 a, u32 stop, void *unused)
+{
+	for (; a < stop; a += MMUPAGE_SIZE)
+		if (is_swap_pte(pt[pte_index(a)]))
+			return true;
+	return false;
+}
+
+bool range_holds_swap(struct mm_struct *mm, u32 start, u32 end)
+{
+	return walk_tables(mm, start, end, table_holds_swap, NULL, false);
 }
 
 /* Copies one PTE table's part of a VMA into the child, write-protecting
