@@ -22,8 +22,8 @@ struct mm_call_stats {
 	u32 concurrent;    /* another CPU was in a fault's or memory call's section meanwhile
 			    * (inside at its start or end, or began one in between) */
 	u32 beside_kernel_lock; /* unlocked, while another CPU held the kernel lock */
-	u32 took_kernel_lock;   /* called without it, took it for swap entries, a
-				 * MAP_SHARED population or a freed anon_vma */
+	u32 took_for_swap;   /* called without it, took it: an unmap over swap entries */
+	u32 took_for_shared; /* ... a MAP_SHARED mmap (populate may reclaim) */
 };
 extern struct mm_call_stats mm_call_stats;
 /* A memory call's mm-locked section without the kernel lock (mm lock held):

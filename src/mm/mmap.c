@@ -324,7 +324,7 @@ static void mm_call_lock(struct mm_struct *mm, struct mm_call *c, bool unmaps, u
 	if (unmaps && range_ok(start, end - start) && range_holds_swap(mm, start, end)) {
 		mm_unlock_mm(mm, c->flags);
 		lock_kernel();
-		atomic_inc(&mm_call_stats.took_kernel_lock);
+		atomic_inc(&mm_call_stats.took_for_swap);
 		c->took_big = true;
 		c->flags = mm_lock_mm(mm);
 		return;
@@ -402,7 +402,7 @@ s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
 
 	if (big) {
 		lock_kernel();
-		atomic_inc(&mm_call_stats.took_kernel_lock);
+		atomic_inc(&mm_call_stats.took_for_shared);
 	}
 	mm_call_lock(mm, &c, flags & MAP_FIXED, addr, len);
 	s32 ret = mmap_locked(mm, addr, len, prot, flags, &c.flags);

@@ -255,7 +255,7 @@ KTEST(smp_stress, reclaim_against_readers_on_every_cpu)
 	ktest_diag("mm calls: %u without the kernel lock, %u of them while another CPU held it, "
 		   "%u overlapping a fault or call on another CPU, %u took it (swap entries)",
 		   calls, mm_call_stats.beside_kernel_lock - m0.beside_kernel_lock, calls_concurrent,
-		   mm_call_stats.took_kernel_lock - m0.took_kernel_lock);
+		   mm_call_stats.took_for_swap - m0.took_for_swap);
 	KT_EXPECT_EQ(failed, 0);
 	KT_EXPECT(urun_checks_ok());
 	if (!CONFIG_RMAP_PTE_CHAIN) { /* pte_chain: memory calls keep it (kernel/syscall.c) */
