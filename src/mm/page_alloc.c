@@ -60,6 +60,42 @@ static void zone_unlock(struct zone *z, int cpu)
 		mm_unlock_irqs_off(&z->lock, MM_LOCK_ZONE, cpu);
 }
 
+/* What pcp_lock / zone_lock_irqsave saved: the flags to restore, the CPU. */
+struct irq_guard {
+	u32 flags;
+	int cpu;
+};
+
+/* A hot list's lock with interrupts off (until pcp_unlock: the task cannot
+ * migrate meanwhile); owner < 0 means this CPU's list. */
+static struct per_cpu_pages *pcp_lock(struct zone *z, int owner, struct irq_guard *g)
+{
+	g->flags = local_irq_save();
+	g->cpu = smp_processor_id();
+	struct per_cpu_pages *pcp = &z->pcp[owner < 0 ? g->cpu : owner];
+	mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, g->cpu);
+	return pcp;
+}
+
+static void pcp_unlock(struct per_cpu_pages *pcp, const struct irq_guard *g)
+{
+	mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, g->cpu);
+	local_irq_restore(g->flags);
+}
+
+static void zone_lock_irqsave(struct zone *z, struct irq_guard *g)
+{
+	g->flags = local_irq_save();
+	g->cpu = smp_processor_id();
+	zone_lock(z, g->cpu);
+}
+
+static void zone_unlock_irqrestore(struct zone *z, const struct irq_guard *g)
+{
+	zone_unlock(z, g->cpu);
+	local_irq_restore(g->flags);
+}
+
 /* Puts a free block on its list. */
 static void add_free_block(struct zone *z, struct page *p, unsigned order)
 {
@@ -178,13 +214,11 @@ static void pcp_drain(struct zone *z, struct per_cpu_pages *pcp, u32 count, int 
 static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool fallback)
 {
 	struct page *p = NULL;
+	struct irq_guard g;
 	if (order == 0) {
-		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
-		int cpu = smp_processor_id();
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+		struct per_cpu_pages *pcp = pcp_lock(z, -1, &g);
 		if (!pcp->count)
-			pcp_refill(z, pcp, gfp, fallback, cpu);
+			pcp_refill(z, pcp, gfp, fallback, g.cpu);
 		else
 			pcp->hits++;
 		if (pcp->count) {
@@ -193,17 +227,13 @@ static struct page *zone_alloc(struct zone *z, unsigned order, gfp_t gfp, bool f
 			ClearPageFlag(p, PG_pcp);
 			pcp->count--;
 		}
-		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-		local_irq_restore(flags);
+		pcp_unlock(pcp, &g);
 		return p;
 	}
-	u32 flags = local_irq_save();
-	int cpu = smp_processor_id();
-	zone_lock(z, cpu);
+	zone_lock_irqsave(z, &g);
 	if (zone_watermark_ok(z, order, gfp, fallback))
 		p = buddy_alloc(z, order);
-	zone_unlock(z, cpu);
-	local_irq_restore(flags);
+	zone_unlock_irqrestore(z, &g);
 	return p;
 }
 
@@ -274,8 +304,8 @@ struct page *alloc_pages(gfp_t gfp, unsigned order)
 	return NULL;
 }
 
-/* page_free_check; lru_ok: put_page takes the page off its list itself. */
-static const char *free_check(const struct page *p, bool lru_ok)
+/* What must hold for any reference dropped (page_free_check's first half). */
+static const char *ref_check(const struct page *p)
 {
 	if (PageFlag(p, PG_buddy) || PageFlag(p, PG_pcp))
 		return "double free: the page is already free";
@@ -285,16 +315,24 @@ static const char *free_check(const struct page *p, bool lru_ok)
 		return "freeing a page that is not allocated (never allocated, or freed and merged)";
 	if (p->count <= 0)
 		return "freeing a page whose reference count is already zero";
-	if (p->count == 1 && ((PageFlag(p, PG_lru) && !lru_ok) || PageFlag(p, PG_slab)))
+	return NULL;
+}
+
+/* What must hold when the last reference goes; lru_ok: put_page takes the
+ * page off its list itself. */
+static const char *last_ref_check(const struct page *p, bool lru_ok)
+{
+	if ((PageFlag(p, PG_lru) && !lru_ok) || PageFlag(p, PG_slab))
 		return "freeing a page still on an LRU list or owned by a slab cache";
-	if (p->count == 1 && p->mapcount != -1)
+	if (p->mapcount != -1)
 		return "freeing a page that is still mapped by user page tables";
 	return NULL;
 }
 
 const char *page_free_check(const struct page *p)
 {
-	return free_check(p, false);
+	const char *why = ref_check(p);
+	return why || p->count != 1 ? why : last_ref_check(p, false);
 }
 
 static void free_pages_ok(struct page *page, unsigned order)
@@ -308,44 +346,49 @@ static void free_pages_ok(struct page *page, unsigned order)
 			 (1u << PG_active) | (1u << PG_swapcache));
 	page->mapping = NULL;
 	page->mapcount = -1;
+	struct irq_guard g;
 	if (order == 0) {
-		u32 flags = local_irq_save(); /* this CPU's list: no migration until restored */
-		int cpu = smp_processor_id();
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
+		struct per_cpu_pages *pcp = pcp_lock(z, -1, &g);
 		SetPageFlag(page, PG_pcp);
 		list_add(&page->lru, &pcp->list);
 		if (++pcp->count > pcp->high)
-			pcp_drain(z, pcp, pcp->batch, cpu);
-		mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-		local_irq_restore(flags);
+			pcp_drain(z, pcp, pcp->batch, g.cpu);
+		pcp_unlock(pcp, &g);
 		return;
 	}
-	u32 flags = local_irq_save();
-	int cpu = smp_processor_id();
-	zone_lock(z, cpu);
+	zone_lock_irqsave(z, &g);
 	buddy_free(z, page, order);
-	zone_unlock(z, cpu);
-	local_irq_restore(flags);
+	zone_unlock_irqrestore(z, &g);
 }
 
-static void free_debug_check(struct page *page, unsigned order, bool lru_ok)
+static __noreturn void free_panic(const struct page *page, unsigned order, const char *why)
 {
-	if (CONFIG_DEBUG) {
-		const char *why = free_check(page, lru_ok);
-		if (why)
-			panic("__free_pages(pfn %u, order %u): %s", page_to_pfn(page), order, why);
-		u32 was = page_order(page);
-		if (order != was)
-			panic("__free_pages(pfn %u): order %u, but it was allocated with order %u",
-			      page_to_pfn(page), order, was);
-	}
+	panic("__free_pages(pfn %u, order %u): %s", page_to_pfn(page), order, why);
+}
+
+/* Drops a reference (debug builds check it first); true if it was the last.
+ * The checks of the last reference run after the count reached 0: then no
+ * other CPU holds one, and two CPUs dropping the last two references at
+ * once cannot both take theirs for "not the last". */
+static bool drop_ref(struct page *page, unsigned order, bool lru_ok)
+{
+	const char *why = CONFIG_DEBUG ? ref_check(page) : NULL;
+	if (why)
+		free_panic(page, order, why);
+	if (CONFIG_DEBUG && order != page_order(page))
+		panic("__free_pages(pfn %u): order %u, but it was allocated with order %u",
+		      page_to_pfn(page), order, page_order(page));
+	if (atomic_add_return(&page->count, -1) != 0)
+		return false;
+	why = CONFIG_DEBUG ? last_ref_check(page, lru_ok) : NULL;
+	if (why)
+		free_panic(page, order, why);
+	return true;
 }
 
 void __free_pages(struct page *page, unsigned order)
 {
-	free_debug_check(page, order, false);
-	if (atomic_add_return(&page->count, -1) == 0)
+	if (drop_ref(page, order, false))
 		free_pages_ok(page, order);
 }
 
@@ -359,8 +402,7 @@ unsigned page_order(const struct page *p)
  * whose count is not 0, never holds it then). */
 void put_page(struct page *p)
 {
-	free_debug_check(p, 0, true);
-	if (atomic_add_return(&p->count, -1) == 0) {
+	if (drop_ref(p, 0, true)) {
 		lru_cache_del(p);
 		free_pages_ok(p, 0);
 	}
@@ -425,13 +467,10 @@ void drain_all_pages(void)
 	/* Every CPU's lists, each under its lock: its owner may be allocating now. */
 	for (int i = 0; i < MAX_NR_ZONES; i++)
 		for (int c = 0; c < (int)ARRAY_SIZE(zones[i].pcp); c++) {
-			struct per_cpu_pages *pcp = &zones[i].pcp[c];
-			u32 flags = local_irq_save();
-			int cpu = smp_processor_id();
-			mm_lock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-			pcp_drain(&zones[i], pcp, pcp->count, cpu);
-			mm_unlock_irqs_off(&pcp->lock, MM_LOCK_PCP, cpu);
-			local_irq_restore(flags);
+			struct irq_guard g;
+			struct per_cpu_pages *pcp = pcp_lock(&zones[i], c, &g);
+			pcp_drain(&zones[i], pcp, pcp->count, g.cpu);
+			pcp_unlock(pcp, &g);
 		}
 }
 

@@ -608,13 +608,15 @@ static int pingpong_fn(void *arg)
 	return 0;
 }
 
-/* Two threads yielding to each other n times each; false if they could not start. */
+/* Two threads yielding to each other n times each, both on CPU 0 (in smp
+ * variants each would otherwise yield alone on its own CPU); false if they
+ * could not start. */
 static bool pingpong(u32 n)
 {
 	pp_switches = 0;
-	if (!kthread_create("ping", pingpong_fn, (void *)(n | 1u << 16)))
+	if (!kthread_create_on("ping", pingpong_fn, (void *)(n | 1u << 16), 0))
 		return false;
-	if (!kthread_create("pong", pingpong_fn, (void *)n)) {
+	if (!kthread_create_on("pong", pingpong_fn, (void *)n, 0)) {
 		reap(1);
 		return false;
 	}
