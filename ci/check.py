@@ -58,7 +58,11 @@
       per vCPU (the CPUs truly in parallel); the same variant built with
       BREAK=zone-lock (the page allocator without its zone lock): smp_alloc
       must fail under Bochs with 4 CPUs and under QEMU with a thread per vCPU
-      (QEMU's single-threaded TCG switches vCPUs too seldom to show it)
+      (QEMU's single-threaded TCG switches vCPUs too seldom to show it);
+      the same variant built with BREAK=anon-vma-lock (anon_vma link/unlink
+      without their lock, which ring-3 mmap/munmap/mprotect reach without
+      the kernel lock): smp_stress.mm_calls_on_one_anon_vma must end in the
+      debug list check's panic under Bochs with 4 CPUs
 
 Counting: every KTAP test case of every guest run is one passed or failed
 check (skipped cases count as passed); a run that did not end with status
@@ -112,12 +116,16 @@ MATRIX_ARGS = 'quick'
 # the broken build (BREAK=shootdown) the SMP stress suite must catch.
 SMP_STRESS_STEPS = 200
 SMP_BREAK_VARIANT = '4g-highpte-smp-nopreempt-pgcl1'
+SMP_BREAKS = ('shootdown', 'zone-lock', 'anon-vma-lock')
 SMP_BREAK_SIGN = re.compile(r'stale read: page \d+ word \d+ = dead')
 # BREAK=zone-lock: smp_alloc's threads started, then the test failed or the
 # kernel panicked (the buddy lists' corruption usually faults in buddy_alloc).
 SMP_ALLOC_ROUNDS = 1000
 ZONE_BREAK_STARTED = re.compile(r'^# \d+ threads, \d+ rounds each', re.M)
 ZONE_BREAK_SIGN = re.compile(r'not ok \d+ smp_alloc\.|PANIC')
+# BREAK=anon-vma-lock: the family started, then the anon_vma list check panicked.
+ANON_BREAK_STARTED = re.compile(r'^# \d+ members, \d+ rounds each', re.M)
+ANON_BREAK_SIGN = re.compile(r'anon_vma [0-9a-fx]+: (list broken|\d+ VMAs listed)')
 
 # (k): what the stress suite must report on each broken build of BREAK_VARIANT.
 BREAK_VARIANT = '64g-highpte-up-nopreempt-pgcl1'
@@ -422,6 +430,19 @@ def zone_break_check(attempts: int = 1):
     return check
 
 
+def anon_break_check(tally: Tally, label: str, run) -> None:
+    """(q) anon_vma link/unlink without the lock: once the mm_family members
+    run on every CPU, the debug list check finds the list broken (Bochs
+    interleaves its CPUs the same way every run)."""
+    result = one_check_run(tally, label, run)
+    if result is None:
+        return
+    caught = result.status in ('fail', 'panic') and \
+        bool(ANON_BREAK_STARTED.search(result.output)) and bool(ANON_BREAK_SIGN.search(result.output))
+    tally.check(label, caught, f'expected the anon_vma list check to fire, got {result.verdict()}',
+                failure_details(result))
+
+
 def pentium_check(tally: Tally, label: str, run) -> None:
     """(f) An up variant on a Pentium: passes, and the CPU line shows no APIC
     SMP set-up is used (one CPU, uniprocessor variant)."""
@@ -552,6 +573,11 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
                      QemuRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, mttcg=True,
                              args=f'tests=smp_alloc.* stress={SMP_ALLOC_ROUNDS}',
                              kernel=smp_break_kernel('zone-lock'), name='check-break-zone-lock-qemu')))
+    if 'anon-vma-lock' in breaks:
+        jobs.append((6, f'(q) bochs {SMP_BREAK_VARIANT} BREAK=anon-vma-lock CPUS=4: '
+                     'smp_stress.mm_calls_on_one_anon_vma fails', anon_break_check,
+                     BochsRun(SMP_BREAK_VARIANT, mem=1024, cpus=4, args='tests=smp_stress.mm_calls*',
+                              kernel=smp_break_kernel('anon-vma-lock'), name='check-break-anon-vma-lock')))
     # The allocators with a thread per vCPU: truly parallel CPUs (2 host cores).
     jobs.append((10, f'(q) qemu {SMP_BREAK_VARIANT} -smp 4, a thread per vCPU: smp_alloc.* '
                  f'stress={SMP_ALLOC_ROUNDS}', count_run,
@@ -565,7 +591,7 @@ def guest_jobs(names, image_ok: bool, breaks=(), pte_chain=()):
         jobs.append((20, f'(j) qemu {v} -m {mem} stress={STRESS_STEPS} seed={seed}', count_run,
                      QemuRun(v, mem=mem, args=f'tests=stress.* stress={STRESS_STEPS} seed={seed}',
                              timeout=600, name=f'check-stress-{v}')))
-    for what in (b for b in breaks if b not in ('shootdown', 'zone-lock')):
+    for what in (b for b in breaks if b not in SMP_BREAKS):
         jobs.append((6, f'(k) bochs {BREAK_VARIANT} BREAK={what}: the stress suite fails',
                      break_check(what),
                      BochsRun(BREAK_VARIANT, mem=2048, args='tests=stress.*',
@@ -674,7 +700,7 @@ def build_breaks(tally: Tally):
     """(k) The broken kernels that were built (a failed build is a failed check)."""
     built = []
     wanted = [('k', BREAK_VARIANT, what, break_kernel(what)) for what in BREAKS] + \
-             [('q', SMP_BREAK_VARIANT, what, smp_break_kernel(what)) for what in ('shootdown', 'zone-lock')]
+             [('q', SMP_BREAK_VARIANT, what, smp_break_kernel(what)) for what in SMP_BREAKS]
     for letter, variant, what, kernel in wanted:
         code, _ = run_command(tally, ['make', '-j2', '--no-print-directory',
                                       f'VARIANT={variant}', f'BREAK={what}', 'kernel'])
@@ -750,7 +776,7 @@ def main(argv=None) -> int:
     breaks = []
     if 'k' in only or 'q' in only:
         with step(tally, f'(k, q) {BREAK_VARIANT} with BREAK={",".join(BREAKS)}, '
-                  f'{SMP_BREAK_VARIANT} with BREAK=shootdown,zone-lock'):
+                  f'{SMP_BREAK_VARIANT} with BREAK={",".join(SMP_BREAKS)}'):
             breaks = build_breaks(tally)
     if 'n' in only:
         with step(tally, '(n) the audited kernels and BREAK=kmap-invlpg'):

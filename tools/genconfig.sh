@@ -1,9 +1,10 @@
 #!/bin/bash
 # genconfig.sh VARIANT DEBUG [BREAK] [RMAP]: print the variant's generated header (config.h).
 # VARIANT is <mem>-<cpus>-<preempt>-pgcl<N>; an unknown name is refused.
-# BREAK (tlb-flush, pte-unmap, kmap-invlpg, shootdown or zone-lock) builds a deliberate bug for the
+# BREAK (tlb-flush, pte-unmap, kmap-invlpg, shootdown, zone-lock or anon-vma-lock) builds a deliberate bug for the
 # stress suite (tlb-flush, pte-unmap), the TLB audit (kmap-invlpg), the SMP stress
-# suite (shootdown) or the SMP allocator suite (zone-lock: no zone lock) to catch.
+# suite (shootdown, anon-vma-lock: anon_vma link/unlink without the lock) or the SMP
+# allocator suite (zone-lock: no zone lock) to catch.
 # RMAP (anon_vma, the default, or pte_chain) chooses the reverse-map scheme.
 set -eu
 v=$1 debug=${2:-1} brk=${3:-} rmap=${4:-anon_vma}
@@ -15,8 +16,8 @@ fi
 mem=${BASH_REMATCH[1]} cpus=${BASH_REMATCH[2]} pre=${BASH_REMATCH[3]} n=${BASH_REMATCH[4]}
 b() { if "$@"; then echo 1; else echo 0; fi; }
 case $debug in 0|1) ;; *) echo "genconfig: DEBUG must be 0 or 1, not '$debug'" >&2; exit 1 ;; esac
-case $brk in ''|tlb-flush|pte-unmap|kmap-invlpg|shootdown|zone-lock) ;;
-    *) echo "genconfig: BREAK must be empty, tlb-flush, pte-unmap, kmap-invlpg, shootdown or zone-lock, not '$brk'" >&2; exit 1 ;;
+case $brk in ''|tlb-flush|pte-unmap|kmap-invlpg|shootdown|zone-lock|anon-vma-lock) ;;
+    *) echo "genconfig: BREAK must be empty, tlb-flush, pte-unmap, kmap-invlpg, shootdown, zone-lock or anon-vma-lock, not '$brk'" >&2; exit 1 ;;
 esac
 case $rmap in anon_vma|pte_chain) ;;
     *) echo "genconfig: RMAP must be empty, anon_vma or pte_chain, not '$rmap'" >&2; exit 1 ;;
@@ -46,6 +47,7 @@ cat <<H
 #define CONFIG_BREAK_SHOOTDOWN $(b [ "$brk" = shootdown ])
 #define CONFIG_BREAK_KMAP_INVLPG $(b [ "$brk" = kmap-invlpg ])
 #define CONFIG_BREAK_ZONE_LOCK $(b [ "$brk" = zone-lock ])
+#define CONFIG_BREAK_ANON_VMA_LOCK $(b [ "$brk" = anon-vma-lock ])
 /* Reverse map: anon_vma (0) or per-page chains of PTE addresses (1, make RMAP=pte_chain). */
 #define CONFIG_RMAP_PTE_CHAIN $(b [ "$rmap" = pte_chain ])
 #endif

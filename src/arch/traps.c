@@ -7,8 +7,10 @@
  * (kernel/task.h) before any kernel work; the way back to ring 3 lets it go.
  * Page faults are the exception in anon_vma builds: they run under their
  * mm's page_table_lock alone (mm/memory.c takes the kernel lock itself for
- * reclaim and swap-in, arch/fault.c to kill the task).  Hardware
- * interrupts take no lock.
+ * reclaim and swap-in, arch/fault.c to kill the task); so are the system
+ * calls marked lockless in kernel/syscall.c's table (mmap, munmap,
+ * mprotect: mm/mmap.c takes it when they need it).  Hardware interrupts
+ * take no lock.
  */
 #include "arch/traps.h"
 #include "arch/io.h"
@@ -152,7 +154,7 @@ void trap_dispatch(struct trap_frame *tf)
 		return;
 	}
 	if (tf->vector == SYSCALL_VECTOR) {
-		if (tf->cs & 3)
+		if ((tf->cs & 3) && syscall_takes_kernel_lock(tf->eax))
 			lock_kernel(); /* let go on the way back to ring 3 (sched_return_check) */
 		syscall_dispatch(tf);
 		return;

@@ -3,6 +3,13 @@
  * sent through arch_audit_break, and the record the audit suite reads.
  * Points fire with preemption off so that the CPU number in the request
  * is the CPU whose TLB is meant.
+ *
+ * Locking: audit_lock (a leaf, interrupts off) makes a point's countdown,
+ * the sequence number and the record one point at a time on all CPUs: the
+ * points in munmap and copy-on-write run without the kernel lock on
+ * several CPUs at once (page faults; mmap/munmap/mprotect, kernel/
+ * syscall.c).  A CPU spinning for it answers TLB shootdowns (arch/
+ * spinlock.h); the holder stops in the debugger and sends none.
  */
 #include "kernel/audit.h"
 #include "kernel/cmdline.h"
@@ -10,6 +17,7 @@
 #include "arch/audit.h"
 #include "arch/smp.h"
 #include "arch/switch.h"
+#include "arch/spinlock.h"
 #include "lib/string.h"
 
 u32 audit_armed;
@@ -20,6 +28,7 @@ static struct {
 } points[AUDIT_NR_POINTS];
 
 static u32 seq;
+static spinlock_t audit_lock = SPINLOCK_INIT;
 
 static const char *const point_names[AUDIT_NR_POINTS] = {
 	[AUDIT_KMAP_ATOMIC] = "kmap_atomic", [AUDIT_PKMAP_FLUSH] = "pkmap_flush",
@@ -82,9 +91,9 @@ void audit_point(enum audit_point p, enum audit_check c, u32 flags, u32 laddr, u
 	if (points[p].lo != points[p].hi && (laddr < points[p].lo || laddr >= points[p].hi))
 		return;
 	preempt_disable();
-	u32 flags_irq = local_irq_save(); /* one point at a time, the record consistent */
+	u32 flags_irq = spin_lock_irqsave(&audit_lock); /* one point at a time, the record consistent */
 	if (!points[p].left) {
-		local_irq_restore(flags_irq);
+		spin_unlock_irqrestore(&audit_lock, flags_irq);
 		preempt_enable();
 		return;
 	}
@@ -113,6 +122,6 @@ void audit_point(enum audit_point p, enum audit_check c, u32 flags, u32 laddr, u
 		r->undecided++;
 		break;
 	}
-	local_irq_restore(flags_irq);
+	spin_unlock_irqrestore(&audit_lock, flags_irq);
 	preempt_enable();
 }

@@ -11,6 +11,16 @@
  * allocators under it are not preemption-safe yet, so every call into
  * them is made with preemption disabled (mm_call); copies to and from user
  * memory are made outside those sections, since their faults allocate.
+ *
+ * SMP: trap_dispatch takes the kernel lock for a call unless the call's
+ * entry in syscall_flags says SC_LOCKLESS: mmap, munmap and mprotect in
+ * anon_vma builds (mm->page_table_lock and the locks under it cover them;
+ * mm/mmap.c takes the kernel lock itself for what still needs it: a
+ * MAP_SHARED mapping's eager population, which may reclaim, an munmap over
+ * swap entries, the last anon_vma of a range going away).  Every other
+ * call, the test calls included (TEST_PTE's snapshot relies on it:
+ * mm/memory.h), keeps it.  The way back to ring 3 (sched_return_check)
+ * lets go of it only if it was taken, as after a lockless page fault.
  */
 #include "kernel/syscall.h"
 #include "kernel/preempt.h"
@@ -213,6 +223,22 @@ static s32 sys_test(u32 op, u32 a, u32 b, u32 c)
 		return free_pages_now(true);
 	}
 	return -EINVAL;
+}
+
+/* Per call: may it run without the kernel lock?  (RMAP=pte_chain: the
+ * chains have no lock of their own, every call keeps it.)  mm_calls_lockless
+ * off makes the memory calls take it again (the before/after benchmark). */
+#define SC_LOCKLESS 1u
+static const u8 syscall_flags[NR_SYSCALLS] = {
+	[SYS_mmap] = CONFIG_RMAP_PTE_CHAIN ? 0 : SC_LOCKLESS,
+	[SYS_munmap] = CONFIG_RMAP_PTE_CHAIN ? 0 : SC_LOCKLESS,
+	[SYS_mprotect] = CONFIG_RMAP_PTE_CHAIN ? 0 : SC_LOCKLESS,
+};
+bool mm_calls_lockless = true;
+
+bool syscall_takes_kernel_lock(u32 nr)
+{
+	return nr >= NR_SYSCALLS || !(syscall_flags[nr] & SC_LOCKLESS) || !mm_calls_lockless;
 }
 
 static s32 do_syscall(struct trap_frame *tf)

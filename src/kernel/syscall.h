@@ -102,6 +102,10 @@ struct user_prog {
 struct trap_frame;
 /* Vector 0x80 from trap_dispatch: runs the call, the result in tf->eax. */
 void syscall_dispatch(struct trap_frame *tf);
+/* Does call nr take the kernel lock at entry?  (mmap, munmap, mprotect do
+ * not in anon_vma builds while mm_calls_lockless is set: kernel/syscall.c.) */
+bool syscall_takes_kernel_lock(u32 nr);
+extern bool mm_calls_lockless;
 #endif
 
 /* Exit codes the kernel gives: a task killed by exception vector v exits with this. */

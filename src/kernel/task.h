@@ -24,10 +24,14 @@
  * arch/traps.c) -- except that it takes it (mm/memory.c handle_mm_fault,
  * arch/fault.c) for reclaim (balance_memory), for swap-in (a swap entry in
  * the faulting window), in RMAP=pte_chain builds (the chains have no lock of
- * their own), and to kill the task after a fault it cannot resolve.
- * Still under the kernel lock (lock_kernel): the task tree, every system
- * call (mmap, munmap, mprotect, fork, exit and the rest: the syscall entry
- * takes it), reclaim and its reverse-map walks and pageout's slot counting,
+ * their own), and to kill the task after a fault it cannot resolve.  The
+ * memory calls mmap, munmap and mprotect of ring-3 tasks run without it too
+ * (anon_vma builds: kernel/syscall.c's table), taking it for an unmap over
+ * swap entries, a MAP_SHARED mmap and to free an emptied anon_vma
+ * (mm/mmap.c).  Still under the kernel lock (lock_kernel): the task tree,
+ * every other system call (fork, exit, wait, write, test and the rest: the
+ * syscall entry takes it), reclaim and its reverse-map walks and pageout's
+ * slot counting,
  * swap I/O (the ATA channel, the HighMem area's bounce frame), other
  * exceptions from ring 3.  A task holds it whenever it runs such kernel
  * code (kernel threads always, unless

@@ -15,10 +15,13 @@
  *
  * Locking: mm->page_table_lock (mm.h; interrupts off) is held around all of
  * this: the fault path takes it in handle_mm_fault after reclaim, the
- * callers in mmap.c around munmap, mprotect, fork and exit.  A page's
- * mapping is set under its anon_vma's lock (rmap.c).  page->mapcount of a
- * cluster several address spaces share still relies on the kernel lock
- * (kernel/task.h).  TLB flushes reach every CPU in mm->cpu_mask
+ * callers in mmap.c around munmap, mprotect, fork and exit -- with or
+ * without the kernel lock (faults and ring-3 mmap/munmap/mprotect run
+ * without it; mmap.c takes it before an unmap over swap entries, the one
+ * thing here that frees swap slots reclaim counts).  A page's mapping is set
+ * under its anon_vma's lock (rmap.c); page->count and page->mapcount change
+ * atomically (several address spaces share a cluster after fork, each under
+ * its own lock).  TLB flushes reach every CPU in mm->cpu_mask
  * (arch/tlbflush.c) with the lock held: a CPU spinning on it answers them.
  */
 #include "mm/mm.h"
@@ -400,26 +403,67 @@ const char *fault_reason(struct mm_struct *mm, u32 addr, bool write, bool exec)
 }
 
 struct fault_stats fault_stats;
-static volatile u32 faults_in_flight; /* handle_mm_fault calls between lock and unlock */
+struct mm_call_stats mm_call_stats;
+/* Faults and memory calls between their mm lock and unlock, on every CPU;
+ * and how many such sections began since boot. */
+static volatile u32 faults_in_flight, sections_begun;
+
+/* Lockless sections begun and left, faults and memory calls together. */
+static u32 lockless_begun(void)
+{
+	return *(volatile u32 *)&fault_stats.unlocked + *(volatile u32 *)&mm_call_stats.unlocked;
+}
+
+static u32 lockless_left(void)
+{
+	return *(volatile u32 *)&fault_stats.unlocked_done +
+	       *(volatile u32 *)&mm_call_stats.unlocked_done;
+}
 
 u32 faults_quiet_begin(void)
 {
 	for (;;) {
-		u32 ticket = *(volatile u32 *)&fault_stats.unlocked;
-		if (ticket == *(volatile u32 *)&fault_stats.unlocked_done)
+		u32 ticket = lockless_begun();
+		if (ticket == lockless_left())
 			return ticket;
 		smp_poll_ipi_work(); /* a fault in flight may wait for this CPU's shootdown answer */
 		cpu_relax();
 	}
 }
 
-/* x86 keeps loads in order (SDM vol. 3 8.2.2), and a fault counts itself
- * with a locked increment before it writes anything: a read that saw one of
- * its writes is followed by a read of the count that sees it too. */
+/* x86 keeps loads in order (SDM vol. 3 8.2.2), and a fault or memory call
+ * counts itself with a locked increment before it writes anything: a read
+ * that saw one of its writes is followed by a read of the count that sees
+ * it too. */
 bool faults_quiet_since(u32 ticket)
 {
 	barrier();
-	return *(volatile u32 *)&fault_stats.unlocked == ticket;
+	return lockless_begun() == ticket;
+}
+
+/* A memory call's section: returns a token for mm_call_leave, which counts
+ * the call as concurrent if another CPU's fault or call was inside such a
+ * section when it began, began one meanwhile, or is inside one at its end. */
+u32 mm_call_enter(void)
+{
+	atomic_inc(&mm_call_stats.unlocked);
+	if (kernel_lock_elsewhere())
+		atomic_inc(&mm_call_stats.beside_kernel_lock);
+	u32 begun = (u32)atomic_add_return((volatile s32 *)&sections_begun, 1);
+	bool inside = atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1;
+	return inside ? 0 : begun; /* 0: overlapped already (begun is never 0 here but on wrap) */
+}
+
+void mm_call_leave(u32 token)
+{
+	bool others = atomic_add_return((volatile s32 *)&faults_in_flight, -1) > 0;
+	if (others || !token || *(volatile u32 *)&sections_begun != token)
+		atomic_inc(&mm_call_stats.concurrent);
+}
+
+void mm_call_done(void)
+{
+	atomic_inc(&mm_call_stats.unlocked_done);
 }
 
 static int fault_attempt(struct mm_struct *mm, u32 addr, bool write, bool exec, bool with_lock);
@@ -486,6 +530,7 @@ static int fault_attempt(struct mm_struct *mm, u32 addr, bool write, bool exec, 
 		flags = mm_lock_mm(mm);
 	}
 	/* Measured concurrency: another CPU was between these two points too. */
+	atomic_inc(&sections_begun);
 	if (atomic_add_return((volatile s32 *)&faults_in_flight, 1) > 1)
 		atomic_inc(&fault_stats.concurrent);
 	bool unlocked = !kernel_lock_held();
@@ -641,7 +686,16 @@ static void zap_table(struct mm_struct *mm, struct vm_area_struct *vma, pte_t *p
 	zap_batch_flush(&b);
 }
 
-void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
+/*
+ * Calls fn for each present PTE table under [start, end), with the table
+ * mapped (pt: its first entry) and [a, stop) the part of the range it
+ * covers; frees the table afterwards if it emptied (free_empty).  Stops and
+ * returns true as soon as fn does.
+ */
+typedef bool (*table_fn)(struct mm_struct *mm, pte_t *pt, u32 a, u32 stop, void *arg);
+
+static bool walk_tables(struct mm_struct *mm, u32 start, u32 end, table_fn fn, void *arg,
+			bool free_empty)
 {
 	for (u64 a = start; a < end;) {
 		u32 table = (u32)a & PMD_MASK;
@@ -649,12 +703,40 @@ void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, 
 		pmd_t *pmd = user_pmd(mm->pgd, (u32)a);
 		if (pmd_present(*pmd)) {
 			pte_t *pt = pte_offset_map(pmd, table);
-			zap_table(mm, vma, pt, (u32)a, stop);
+			bool done = fn(mm, pt, (u32)a, stop, arg);
 			pte_unmap(pt);
-			free_table_if_empty(mm, pmd, table);
+			if (free_empty)
+				free_table_if_empty(mm, pmd, table);
+			if (done)
+				return true;
 		}
 		a = stop;
 	}
+	return false;
+}
+
+static bool zap_table_fn(struct mm_struct *mm, pte_t *pt, u32 a, u32 stop, void *vma)
+{
+	zap_table(mm, vma, pt, a, stop);
+	return false;
+}
+
+void zap_vma_range(struct mm_struct *mm, struct vm_area_struct *vma, u32 start, u32 end)
+{
+	walk_tables(mm, start, end, zap_table_fn, vma, true);
+}
+
+static bool table_holds_swap(struct mm_struct *mm, pte_t *pt, u32 a, u32 stop, void *unused)
+{
+	for (; a < stop; a += MMUPAGE_SIZE)
+		if (is_swap_pte(pt[pte_index(a)]))
+			return true;
+	return false;
+}
+
+bool range_holds_swap(struct mm_struct *mm, u32 start, u32 end)
+{
+	return walk_tables(mm, start, end, table_holds_swap, NULL, false);
 }
 
 /* Copies one PTE table's part of a VMA into the child, write-protecting

@@ -15,16 +15,38 @@ struct fault_stats {
 };
 extern struct fault_stats fault_stats;
 
+/* Memory calls (mmap, munmap, mprotect) of ring-3 tasks that ran without the
+ * kernel lock (mm/mmap.c), counted like faults. */
+struct mm_call_stats {
+	u32 unlocked;      /* ran their mm-locked section without the kernel lock */
+	u32 unlocked_done; /* ... and left it */
+	u32 concurrent;    /* another CPU was in a fault's or memory call's section meanwhile
+			    * (inside at its start or end, or began one in between) */
+	u32 beside_kernel_lock; /* unlocked, while another CPU held the kernel lock */
+	u32 took_for_swap;   /* called without it, took it: an unmap over swap entries */
+	u32 took_for_shared; /* ... a MAP_SHARED mmap (populate may reclaim) */
+};
+extern struct mm_call_stats mm_call_stats;
+/* A memory call's mm-locked section without the kernel lock (mm lock held):
+ * counted for faults_quiet_* and the statistics. */
+u32 mm_call_enter(void); /* a token for mm_call_leave */
+void mm_call_leave(u32 token); /* before the mm lock is let go */
+void mm_call_done(void);  /* after */
+/* Does [start, end) of mm hold a swap entry?  (mm lock held.) */
+bool range_holds_swap(struct mm_struct *mm, u32 start, u32 end);
+
 /* handle_mm_fault (mm.h) without reclaim, mm->page_table_lock held. */
 int handle_mm_fault_locked(struct mm_struct *mm, u32 addr, bool write, bool exec);
 /*
- * A consistent look at what lockless faults change one field at a time (a
- * copy-on-write fault drops the old cluster's mapcount, then its count):
- * faults_quiet_begin waits until no fault runs without the kernel lock and
- * returns a ticket; what was read after it holds if faults_quiet_since(ticket)
- * is still true after the reads, else read again.  For a caller that holds
- * the kernel lock (every other writer of those fields takes it) and no mm
- * lock; it answers TLB shootdowns while it waits (a fault may wait for it).
+ * A consistent look at what lockless faults and memory calls change one
+ * field at a time (a copy-on-write fault or an munmap drops a cluster's
+ * mapcount, then its count): faults_quiet_begin waits until no fault and no
+ * memory call runs without the kernel lock and returns a ticket; what was
+ * read after it holds if faults_quiet_since(ticket) is still true after the
+ * reads, else read again.  For a caller that holds the kernel lock (every
+ * other writer of those fields takes it) and no mm lock; it answers TLB
+ * shootdowns while it waits (a fault may wait for it).  A lockless section
+ * never waits for the kernel lock, so the wait ends.
  */
 u32 faults_quiet_begin(void);
 bool faults_quiet_since(u32 ticket);

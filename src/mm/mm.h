@@ -28,9 +28,12 @@
  * Reverse-map walks (try_to_unmap, page_referenced) hold the anon_vma lock
  * and only TRY each mm's lock, skipping (and counting) a busy one.  Ring-3
  * page faults run without the kernel lock (anon_vma builds; arch/traps.c)
- * and take it only for reclaim, swap-in or the pte_chain reverse map; the
- * system calls (mmap, munmap, mprotect, fork, exit) and reclaim still hold
- * it (kernel/task.h).  Ring 3 of the mm may run on other CPUs meanwhile,
+ * and take it only for reclaim, swap-in or the pte_chain reverse map; so
+ * do ring-3 mmap, munmap and mprotect (kernel/syscall.c), which take it
+ * (mmap.c) for an unmap over swap entries (reclaim's slot counting), a
+ * MAP_SHARED mmap (populate reclaims) and to free an anon_vma they emptied
+ * (rmap.c: reclaim's lookups through page->mapping).  fork, exit, the
+ * other system calls and reclaim still hold it (kernel/task.h).  Ring 3 of the mm may run on other CPUs meanwhile,
  * which is why a PTE change that removes or narrows a translation is
  * followed by a TLB shootdown to mm->cpu_mask (arch/tlbflush.h) before
  * what it pointed at is reused; it is sent with the mm lock held, and a CPU

@@ -14,6 +14,19 @@
  * fault path (memory.c).  Reclaim (balance_memory) runs before the lock is
  * taken: its reverse-map walks only try mm locks, so one held here would
  * make it skip this address space.
+ *
+ * Ring-3 mmap, munmap and mprotect come here without the kernel lock
+ * (anon_vma builds, kernel/syscall.c) and take it themselves, outermost,
+ * before the mm lock (mm_call_lock): for an unmap over swap entries and for
+ * a MAP_SHARED mmap (populate reclaims); after it, to free the anon_vmas
+ * they emptied (rmap.c).  What else they reach locks itself: the VMA and
+ * anon_vma slab caches, anon_vma lists (their lock; fork links under the
+ * kernel lock and its parent's mm lock, a lockless munmap of another mm may
+ * unlink from the same list at once), page->count and mapcount (atomic),
+ * the page allocator, PTE-table pools, LRU lists, TLB shootdowns (a CPU
+ * spinning on a lock answers them), the audit points (kernel/audit.c) and
+ * printk.  Only the mm's own task changes its VMA list, so a VMA stays
+ * while populate lets the mm lock go.
  */
 #include "mm/mm.h"
 #include "mm/memory.h"
@@ -26,7 +39,9 @@
 #include "arch/tlbflush.h"
 #include "kernel/audit.h"
 #include "mm/mm_locks.h"
+#include "mm/rmap.h"
 #include "mm/vmscan.h"
+#include "kernel/task.h"
 
 #define TASK_UNMAPPED_BASE 0x40000000u /* where mmap(NULL, ...) starts looking */
 
@@ -225,7 +240,8 @@ static int populate(struct mm_struct *mm, struct vm_area_struct *v, u32 *lock_fl
 	v->vm_flags |= VM_READ;
 	for (u32 w = v->vm_start & PAGE_MASK; w < v->vm_end && !err; w += PAGE_SIZE) {
 		/* Reclaim runs without the mm lock (its walks would skip this mm);
-		 * v stays: system calls still hold the kernel lock (kernel/task.h). */
+		 * v stays: a MAP_SHARED mmap holds the kernel lock (do_mmap), and
+		 * only the mm's one task changes its VMA list anyway. */
 		mm_unlock_mm(mm, *lock_flags);
 		balance_memory();
 		*lock_flags = mm_lock_mm(mm);
@@ -279,11 +295,63 @@ static int munmap_locked(struct mm_struct *mm, u32 addr, u32 len)
 	return 0;
 }
 
+/*
+ * A memory call's locks.  With the kernel lock (kernel threads, tests, the
+ * pte_chain build, every other system call) the mm lock is all.  Without it
+ * (a ring-3 mmap, munmap or mprotect, kernel/syscall.c), the kernel lock is
+ * taken first -- it is the outermost lock, so the mm lock is let go and
+ * taken again -- when the call would unmap [start, end) and that range holds
+ * a swap entry: freeing the window's hold on the slot meets reclaim's slot
+ * counting and the swap cache, which rely on the kernel lock (vmscan.c).
+ * Nothing can put a swap entry into the range while the mm lock is held
+ * (try_to_unmap needs it), so the look and the unmap agree.  Otherwise the
+ * call's section is counted (mm_call_enter: faults_quiet_* and statistics).
+ */
+struct mm_call {
+	u32 flags;       /* of mm_lock_mm */
+	bool took_big;   /* took the kernel lock itself */
+	bool counted;    /* a lockless section (mm_call_enter) */
+	u32 token;
+};
+
+static void mm_call_lock(struct mm_struct *mm, struct mm_call *c, bool unmaps, u32 start, u32 len)
+{
+	c->took_big = c->counted = false;
+	c->flags = mm_lock_mm(mm);
+	if (kernel_lock_held())
+		return;
+	u32 end = start + ALIGN_UP(len, MMUPAGE_SIZE);
+	if (unmaps && range_ok(start, end - start) && range_holds_swap(mm, start, end)) {
+		mm_unlock_mm(mm, c->flags);
+		lock_kernel();
+		atomic_inc(&mm_call_stats.took_for_swap);
+		c->took_big = true;
+		c->flags = mm_lock_mm(mm);
+		return;
+	}
+	c->counted = true;
+	c->token = mm_call_enter();
+}
+
+static void mm_call_unlock(struct mm_struct *mm, struct mm_call *c)
+{
+	if (c->counted)
+		mm_call_leave(c->token);
+	mm_unlock_mm(mm, c->flags);
+	if (c->counted)
+		mm_call_done();
+	if (c->took_big)
+		unlock_kernel();
+	anon_vma_free_deferred(); /* the anon_vmas this call emptied (rmap.c) */
+}
+
 int do_munmap(struct mm_struct *mm, u32 addr, u32 len)
 {
-	u32 flags = mm_lock_mm(mm);
+	struct mm_call c;
+
+	mm_call_lock(mm, &c, true, addr, len);
 	int err = munmap_locked(mm, addr, len);
-	mm_unlock_mm(mm, flags);
+	mm_call_unlock(mm, &c);
 	return err;
 }
 
@@ -327,9 +395,20 @@ static s32 mmap_locked(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 fl
 
 s32 do_mmap(struct mm_struct *mm, u32 addr, u32 len, u32 prot, u32 flags)
 {
-	u32 lock_flags = mm_lock_mm(mm);
-	s32 ret = mmap_locked(mm, addr, len, prot, flags, &lock_flags);
-	mm_unlock_mm(mm, lock_flags);
+	struct mm_call c;
+	/* A shared mapping is populated at once, and populate reclaims (the
+	 * kernel lock's work): such a call takes the kernel lock for the whole. */
+	bool big = (flags & MAP_SHARED) && !kernel_lock_held();
+
+	if (big) {
+		lock_kernel();
+		atomic_inc(&mm_call_stats.took_for_shared);
+	}
+	mm_call_lock(mm, &c, flags & MAP_FIXED, addr, len);
+	s32 ret = mmap_locked(mm, addr, len, prot, flags, &c.flags);
+	mm_call_unlock(mm, &c);
+	if (big)
+		unlock_kernel();
 	return ret;
 }
 
@@ -361,9 +440,11 @@ static int mprotect_locked(struct mm_struct *mm, u32 addr, u32 len, u32 prot)
 
 int do_mprotect(struct mm_struct *mm, u32 addr, u32 len, u32 prot)
 {
-	u32 flags = mm_lock_mm(mm);
+	struct mm_call c;
+
+	mm_call_lock(mm, &c, false, addr, len);
 	int err = mprotect_locked(mm, addr, len, prot);
-	mm_unlock_mm(mm, flags);
+	mm_call_unlock(mm, &c);
 	return err;
 }
 

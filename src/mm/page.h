@@ -85,8 +85,11 @@ _Static_assert(NR_SECTIONS <= (1u << PAGE_SECTION_BITS), "section field too narr
  *             private of a swap-cache page: swap_lock (swap.c).  PG_slab, the
  *             slab's private/index (in use, free list) and lru: its cache's lock.
  *   count     atomic (get_page, put_page, __free_pages: LOCK XADD).
- *   mapcount, mapping, index of a user cluster: the kernel lock (the fault,
- *             fork, munmap and reclaim paths still run under it).
+ *   mapcount  atomic (several mms change it, each under its own mm lock).
+ *   mapping, index of a user cluster: set under the anon_vma's lock by a
+ *             fault holding its mm's lock; the anon_vma they name is freed
+ *             only under the kernel lock (rmap.c), which reclaim's
+ *             lookups through them hold.
  */
 struct page {
 	u32 flags;             /* PG_* bits, section and zone numbers */

@@ -24,8 +24,8 @@
  * Both: one event per cluster and address space -- all the 4 KiB PTEs of a
  * window are handled together.
  *
- * Locking: the kernel lock (kernel/task.h) serializes the anon_vma lists and
- * the chains.  Ring-3 code on other CPUs may set A/D bits in the PTEs
+ * Locking: anon_vma->lock guards an anon_vma's list (rmap.c); the kernel lock
+ * (kernel/task.h) the chains and the lookups through page->mapping.  Ring-3 code on other CPUs may set A/D bits in the PTEs
  * meanwhile, so PTEs are cleared with atomic exchanges and A is cleared with
  * a locked BTR.
  */
@@ -41,15 +41,25 @@ void rmap_init(void);
 struct anon_vma {
 	spinlock_t lock;       /* head, nr_vmas, and page->mapping of its pages (MM_LOCK_ANON) */
 	struct list_head head; /* VMAs, through vm_area_struct.anon_vma_node */
-	u32 nr_vmas;
+	union {
+		u32 nr_vmas;
+		/* Once nr_vmas is 0 and it waits for the kernel lock to be freed
+		 * (rmap.c): the next one waiting.  head stays an empty list, since
+		 * reclaim may still walk it. */
+		struct anon_vma *next_deferred;
+	};
 };
 
 /* Gives vma an anon_vma (its neighbour's if mergeable, else a new one). */
 int anon_vma_prepare(struct vm_area_struct *vma);
 /* vma->anon_vma is set (fork, split): put vma on its list. */
 void anon_vma_link(struct vm_area_struct *vma);
-/* vma goes away: leave the list; the last VMA frees the anon_vma. */
+/* vma goes away: leave the list; the last VMA frees the anon_vma (without
+ * the kernel lock: puts it on a list that anon_vma_free_deferred frees). */
 void anon_vma_unlink(struct vm_area_struct *vma);
+/* Frees the anon_vmas lockless calls emptied, under the kernel lock; for a
+ * caller that holds no mm lock. */
+void anon_vma_free_deferred(void);
 
 static inline struct anon_vma *page_anon_vma(const struct page *p)
 {
@@ -80,6 +90,7 @@ static inline void page_copy_anon_rmap(struct page *copy, const struct page *old
 static inline int anon_vma_prepare(struct vm_area_struct *vma) { return 0; }
 static inline void anon_vma_link(struct vm_area_struct *vma) {}
 static inline void anon_vma_unlink(struct vm_area_struct *vma) {}
+static inline void anon_vma_free_deferred(void) {}
 /* A new anonymous cluster at window w: records its linear offset only (its
  * window's address >> 12, the same in every address space). */
 static inline void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, u32 w)
@@ -132,6 +143,12 @@ static inline u32 vma_address(const struct page *page, const struct vm_area_stru
  * left, -EBUSY when one is, -EINVAL for a page without an anon_vma.
  */
 int try_to_unmap(struct page *page, u64 replacement);
+#if !CONFIG_RMAP_PTE_CHAIN
+/* Debug check: the windows (one per address space, counted in the VMA that
+ * holds the first slot with it) that hold entry, found through page's
+ * anon_vma; -1 if an address space was busy (its mm lock held). */
+int rmap_windows_holding(struct page *page, u64 entry);
+#endif
 /* Number of mappings whose Accessed bit was set; clears them. */
 int page_referenced(struct page *page);
 
@@ -141,6 +158,8 @@ struct rmap_stats {
 	u32 vmas_walked;     /* by try_to_unmap / page_referenced (pte_chain: entries walked) */
 	u32 ptes_unmapped;
 	u32 windows_unmapped; /* (address space, window) pairs try_to_unmap emptied */
+	u32 windows_given;   /* ... windows that got the replacement entry and held none before */
+	u32 anon_vmas_deferred; /* freed later, under the kernel lock (anon_vma_unlink) */
 	u32 chains;          /* live pte_chain blocks */
 	u32 direct;          /* pages with a direct PTE address */
 	u32 mm_busy;         /* address spaces try_to_unmap / page_referenced skipped:

@@ -20,8 +20,11 @@
  * is going is left to put_page, which takes it off the list) and while it
  * puts one back, never across page_referenced, try_to_unmap or I/O.  The
  * statistics are atomic.  The reverse-map walks and the page-outs still rely
- * on the kernel lock (rmap.h); they map user PTE tables in KM_PTE0, the I/O
- * maps frames in KM_SWAP.
+ * on the kernel lock (rmap.h): one reclaimer at a time, a slot's count
+ * moves only under it (pageout adds what try_to_unmap gave out; an munmap
+ * over swap entries takes it, mm/mmap.c), and an anon_vma found through
+ * page->mapping stays allocated (rmap.c).  They map user PTE tables in
+ * KM_PTE0, the I/O maps frames in KM_SWAP.
  */
 #include "mm/vmscan.h"
 #include "mm/swap.h"
@@ -140,29 +143,10 @@ static u32 windows_holding(struct page *page, swp_entry_t e, u32 unmapped)
 	return swap_count(e) + unmapped;
 }
 #else
+/* -1 when an address space was busy (its mm lock held: it cannot be looked at). */
 static u32 windows_holding(struct page *page, swp_entry_t e, u32 unmapped)
 {
-	struct anon_vma *av = page_anon_vma(page);
-	struct list_head *l;
-	u32 n = 0;
-
-	list_for_each(l, &av->head) {
-		struct vm_area_struct *vma = list_entry(l, struct vm_area_struct, anon_vma_node);
-		u32 w = vma_address(page, vma), i = 0;
-		if (w + PAGE_SIZE <= vma->vm_start || w >= vma->vm_end)
-			continue;
-		pmd_t *pmd = user_pmd(vma->vm_mm->pgd, w);
-		if (!pmd_present(*pmd))
-			continue;
-		pte_t *wp = pte_offset_map(pmd, w);
-		while (i < PAGE_MMUCOUNT && (u32)pte_val(wp[i]) != e.val)
-			i++;
-		pte_unmap(wp);
-		u32 a = w + i * MMUPAGE_SIZE;
-		if (i < PAGE_MMUCOUNT && a >= vma->vm_start && a < vma->vm_end)
-			n++;
-	}
-	return n;
+	return (u32)rmap_windows_holding(page, pte_val(swp_entry_to_pte(e)));
 }
 #endif
 
@@ -190,25 +174,34 @@ static int pageout(struct page *page)
 		add_to_swap_cache(page, e);
 	}
 	swp_entry_t e = page_swp_entry(page);
-	/* What try_to_unmap emptied, counted by it: page->mapcount may drop
-	 * meanwhile (a copy-on-write fault of another address space runs
-	 * without the kernel lock); every try_to_unmap caller holds it. */
+	/* What try_to_unmap emptied and which windows it gave the entry, counted
+	 * by it: page->mapcount may drop meanwhile (a copy-on-write fault or an
+	 * munmap of another address space runs without the kernel lock); every
+	 * try_to_unmap caller holds it.  The slot's count does not move
+	 * meanwhile: whatever frees or duplicates an entry in a window holds the
+	 * kernel lock (a lockless munmap takes it for a range with swap entries:
+	 * mm/mmap.c). */
 	u32 before = swap_count(e), unmapped = rmap_stats.windows_unmapped;
+	u32 given = rmap_stats.windows_given;
 	int r = try_to_unmap(page, pte_val(swp_entry_to_pte(e)));
 	u32 mms = unmapped = rmap_stats.windows_unmapped - unmapped;
-	u32 holders = (r == 0 && !CONFIG_DEBUG) ? before + mms : windows_holding(page, e, unmapped);
-	if (holders < before || (r == 0 && holders != before + mms))
+	/* pte_chain: a chain entry is a whole window, the emptied ones are the new holders. */
+	given = CONFIG_RMAP_PTE_CHAIN ? mms : rmap_stats.windows_given - given;
+	/* Debug builds count the holders through the reverse map; (u32)-1: an
+	 * address space was busy (another CPU in its mm lock), no exact count. */
+	u32 holders = (r == 0 && !CONFIG_DEBUG) ? before + given : windows_holding(page, e, unmapped);
+	if (holders != (u32)-1 && holders != before + given)
 		panic("pageout: pfn %u: %u windows hold slot %u, which had %u, and %u address spaces "
-		      "were unmapped (try_to_unmap: %d)", page_to_pfn(page), holders, swp_offset(e),
-		      before, mms, r);
-	for (u32 i = before; i < holders; i++)
+		      "were unmapped, %u windows given the entry (try_to_unmap: %d)", page_to_pfn(page),
+		      holders, swp_offset(e), before, mms, given, r);
+	for (u32 i = 0; i < given; i++)
 		swap_duplicate(e);
 	if (r) {
 		vm_stat_inc(unmap_busy);
 		/* Every mm was busy (faulting on another CPU: try_to_unmap skipped it):
 		 * no window holds the slot, so no swap_free would ever take the
 		 * cluster out of the cache -- it leaves now, as if never added. */
-		if (!holders)
+		if (!(before + given))
 			delete_from_swap_cache(page);
 		return -EBUSY; /* stays in the cache: the unmapped windows find it there */
 	}

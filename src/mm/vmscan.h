@@ -35,7 +35,8 @@
  * Locking: lru_cache_add and lru_cache_del may be called on any CPU
  * without the kernel lock (lru_lock, vmscan.c).  try_to_free_pages,
  * balance_memory and swap_out_page: callers hold the kernel lock (the
- * reverse-map walks and swap I/O rely on it) and preemption off; they hold
+ * reverse-map walks, pageout's slot counting, the anon_vmas' lifetime and
+ * swap I/O rely on it) and preemption off; they hold
  * lru_lock only while isolating or putting back one cluster.  Reclaim uses
  * the KM_PTE0 slot (the reverse map) and KM_SWAP (I/O), so it runs only
  * where no kmap_atomic slot is held.

@@ -12,12 +12,23 @@
  *                      (the kernel's policy) and when they flush and stay
  *                      (tlb_lazy_policy_flush): the difference is what
  *                      lazy leaving saves.
+ *   smp_mm_calls       scaling of a memory-call-heavy load: 1, 2, 4 ring-3
+ *                      tasks (at most one per CPU) each doing MM_CALL_ROUNDS
+ *                      rounds of mmap + touch 4 pages + munmap
+ *                      (src/user/mm_calls.c mm_churn), total cycles from the
+ *                      first start to the last exit and cycles per round,
+ *                      with the memory calls under the kernel lock
+ *                      (mm_calls_lockless off: as before stage 3) and
+ *                      without it.
  *
  * The "other CPUs" are kernel threads pinned one per AP that load the mm,
  * let the kernel lock go and spin with interrupts on until told to stop.
  */
 #include "selftest/bench.h"
+#include "selftest/ktest.h"
 #include "selftest/smp_helpers.h"
+#include "selftest/urun.h"
+#include "kernel/syscall.h"
 #include "arch/io.h"
 #include "arch/smpboot.h"
 #include "arch/spinlock.h"
@@ -151,4 +162,51 @@ KBENCH(smp_lazy_tlb)
 		     "\"ipis_lazy_flush\": %u, \"shootdown_ipis_avoided\": %u, \"lazy_leaves\": %u",
 		     online(), LAZY_MUNMAPS, with_leave, with_flush,
 		     with_flush > with_leave ? with_flush - with_leave : 0, leaves);
+}
+
+#define MM_CALL_ROUNDS 200u
+
+/* n mm_churn tasks at once; guest cycles until the last one exited. */
+static u64 mm_calls_run(u32 n, bool *ok, u32 *unlocked)
+{
+	int pids[4];
+	struct mm_call_stats m0 = mm_call_stats;
+	u64 t0 = rdtsc();
+
+	for (u32 i = 0; i < n; i++)
+		pids[i] = urun_start("mm_churn", MM_CALL_ROUNDS);
+	for (u32 i = 0; i < n; i++)
+		*ok &= pids[i] > 0;
+	for (u32 i = 0; i < n; i++) { /* in whatever order they exit */
+		int code, got = do_wait(&code);
+		*ok &= got > 0 && code == 0;
+	}
+	u64 cycles = rdtsc() - t0;
+	*unlocked = mm_call_stats.unlocked - m0.unlocked;
+	return cycles;
+}
+
+KBENCH(smp_mm_calls)
+{
+	static const u32 tasks[] = { 1, 2, 4 };
+	bool saved = mm_calls_lockless;
+
+	for (int lockless = 0; lockless < 2; lockless++) {
+		mm_calls_lockless = lockless;
+		for (u32 i = 0; i < ARRAY_SIZE(tasks) && tasks[i] <= online(); i++) {
+			bool ok = true;
+			u32 unlocked = 0, n = tasks[i];
+			u64 cycles = mm_calls_run(n, &ok, &unlocked);
+			if (!ok) {
+				ktest_diag("smp_mm_calls: a task failed");
+				break;
+			}
+			bench_report("\"cpus_online\": %u, \"kernel_lock\": %s, \"tasks\": %u, "
+				     "\"rounds_per_task\": %u, \"cycles\": %llu, \"cycles_per_round\": %llu, "
+				     "\"calls_without_kernel_lock\": %u",
+				     online(), lockless ? "false" : "true", n, MM_CALL_ROUNDS, cycles,
+				     cycles / (n * MM_CALL_ROUNDS), unlocked);
+		}
+	}
+	mm_calls_lockless = saved;
 }

@@ -1163,8 +1163,12 @@ KTEST(swap, reclaim_pressure)
 		l.mib = MAX(l.mib / 2, 4u);
 	ktest_diag("%u MiB before reclaim (balloon %u MiB), %u MiB of swap: 4 tasks touch %u MiB%s",
 		   l.room, balloon_pages / MIB_PAGES, l.swap_mib, l.mib, boot_opts.quick ? " (quick)" : "");
+	u32 took = mm_call_stats.took_for_swap;
 	int code = urun_run("reclaim_load", RECLAIM_LOAD_ARG(l.mib, 4));
 	balloon_deflate();
+	/* smp anon_vma builds: munmaps over swapped-out pages take the kernel lock (mm/mmap.c) */
+	ktest_diag("memory calls that took the kernel lock for swap entries: %u",
+		   mm_call_stats.took_for_swap - took);
 	ktest_diag("%u ms: %u swap-outs, %u swap-ins (%u checksummed), %u cache hits; %u reclaim runs, "
 		   "%u scanned, %u reclaimed, %u rotated, %u activated", load_ms(&l),
 		   swap_stats.swap_outs - l.st.swap_outs, swap_stats.swap_ins - l.st.swap_ins,
