@@ -188,8 +188,9 @@ static int pageout(struct page *page)
 	/* pte_chain: a chain entry is a whole window, the emptied ones are the new holders. */
 	given = CONFIG_RMAP_PTE_CHAIN ? mms : rmap_stats.windows_given - given;
 	/* Debug builds count the holders through the reverse map; (u32)-1: an
-	 * address space was busy (another CPU in its mm lock), no exact count. */
-	u32 holders = (r == 0 && !CONFIG_DEBUG) ? before + given : windows_holding(page, e, unmapped);
+	 * address space was busy (another CPU in its mm lock), no exact count.
+	 * The count itself is before + given: others skip the walk. */
+	u32 holders = CONFIG_DEBUG ? windows_holding(page, e, unmapped) : before + given;
 	if (holders != (u32)-1 && holders != before + given)
 		panic("pageout: pfn %u: %u windows hold slot %u, which had %u, and %u address spaces "
 		      "were unmapped, %u windows given the entry (try_to_unmap: %d)", page_to_pfn(page),
